@@ -1,0 +1,338 @@
+"""Load and validate questionnaire.yaml: the one source of truth for the questions.
+
+Answers are always held in their JSON form (booleans, choice ids, lists of ids, ISO date
+strings, text; None when unanswered or hidden). `Question.check` is the only place a value
+is judged, so the wizard, `submissions import` and `rules evaluate` agree on what is valid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TYPES = ("boolean", "choice", "multi", "text", "longtext", "date")
+MAX_LENGTH = {"text": 200, "longtext": 2000}
+_QUESTION_KEYS = {
+    "id", "type", "label", "short", "help", "required", "choices", "show_if", "not_future",
+    "not_past", "min_selected", "must_be_true", "matches", "autocomplete", "inputmode",
+    "on_review",
+}
+# Control characters other than tab/newline are never valid in typed text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class QuestionnaireError(Exception):
+    """A questionnaire.yaml problem, worded for the person who edits the file."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    label: str
+
+
+@dataclass
+class Question:
+    id: str
+    type: str
+    label: str
+    section: str
+    short: str = ""
+    help: str = ""
+    required: bool = False
+    choices: tuple[Choice, ...] = ()
+    show_if: dict[str, Any] = field(default_factory=dict)
+    not_future: bool = False
+    not_past: bool = False
+    min_selected: int = 0
+    must_be_true: bool = False
+    matches: str | None = None
+    autocomplete: str | None = None
+    inputmode: str | None = None
+    on_review: bool = False
+    matches_name: str = ""  # the name of the question `matches` points at
+
+    @property
+    def name(self) -> str:
+        """The question's name in plain words, for error messages."""
+        return self.short or self.label
+
+    @property
+    def choice_ids(self) -> tuple[str, ...]:
+        return tuple(c.id for c in self.choices)
+
+    def choice_label(self, choice_id: str) -> str:
+        for c in self.choices:
+            if c.id == choice_id:
+                return c.label
+        return choice_id
+
+    @property
+    def max_length(self) -> int | None:
+        return MAX_LENGTH.get(self.type)
+
+    def is_shown(self, answers: dict[str, Any]) -> bool:
+        """Whether the question applies, given the other answers (show_if)."""
+        return all(answers.get(qid) == value for qid, value in self.show_if.items())
+
+    def display(self, value: Any) -> str:
+        """Render an answer for people: Yes/No, choice labels, dates as written."""
+        if value is None or value == [] or value == "":
+            return "Not answered"
+        if self.type == "boolean":
+            return "Yes" if value else "No"
+        if self.type == "choice":
+            return self.choice_label(value)
+        if self.type == "multi":
+            return ", ".join(self.choice_label(v) for v in value)
+        return str(value)
+
+    def check(self, value: Any, answers: dict[str, Any], today: dt.date) -> str | None:
+        """Return an error message naming the question, or None when the value is valid."""
+        if value is None or value == "" or value == []:
+            if self.required or self.min_selected:
+                return self._missing()
+            return None
+        return getattr(self, f"_check_{self.type}")(value, answers, today)
+
+    def _missing(self) -> str:
+        if self.type in ("boolean", "choice"):
+            return f"{self.name}: please choose an answer."
+        if self.type == "multi":
+            return f"{self.name}: please choose at least one."
+        if self.type == "date":
+            return f"{self.name}: please enter a date."
+        return f"{self.name}: please fill this in."
+
+    def _check_boolean(self, value, answers, today):
+        if not isinstance(value, bool):
+            return f"{self.name}: please answer yes or no."
+        if self.must_be_true and not value:
+            return f"{self.name}: please confirm to continue."
+        return None
+
+    def _check_choice(self, value, answers, today):
+        if not isinstance(value, str) or value not in self.choice_ids:
+            return f"{self.name}: please choose one of the answers listed."
+        return None
+
+    def _check_multi(self, value, answers, today):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return f"{self.name}: please choose from the answers listed."
+        if any(v not in self.choice_ids for v in value) or len(set(value)) != len(value):
+            return f"{self.name}: please choose from the answers listed."
+        if len(value) < self.min_selected:
+            return f"{self.name}: please choose at least one."
+        return None
+
+    def _check_text(self, value, answers, today):
+        if not isinstance(value, str):
+            return f"{self.name}: please type your answer as text."
+        if len(value) > self.max_length:
+            return f"{self.name}: please keep it to {self.max_length:,} characters or fewer."
+        allowed = value.replace("\n", "").replace("\r", "").replace("\t", "")
+        if _CONTROL.search(allowed) or (self.type == "text" and ("\n" in value or "\r" in value)):
+            return f"{self.name}: please remove the special characters."
+        if self.matches and normalize_name(value) != normalize_name(answers.get(self.matches)):
+            return f"{self.name}: please type your name exactly as in “{self.matches_name}”."
+        return None
+
+    _check_longtext = _check_text
+
+    def _check_date(self, value, answers, today):
+        day = parse_date(value)
+        if day is None:
+            return f"{self.name}: please enter a real date, for example 1985-04-30."
+        if self.not_future and day > today:
+            return f"{self.name}: this date cannot be in the future."
+        if self.not_past and day < today:
+            return f"{self.name}: this date cannot be in the past."
+        if day.year < 1900:
+            return f"{self.name}: please check the year."
+        return None
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    intro: str
+    questions: list[Question]
+
+    @property
+    def step_questions(self) -> list[Question]:
+        """The questions asked on this section's step (not those asked on the review page)."""
+        return [q for q in self.questions if not q.on_review]
+
+
+@dataclass
+class Questionnaire:
+    title: str
+    version: str
+    sections: list[Section]
+    questions: dict[str, Question]
+
+    @property
+    def steps(self) -> list[Section]:
+        """Sections with something to ask on their own step, in order."""
+        return [s for s in self.sections if s.step_questions]
+
+    @property
+    def review_questions(self) -> list[Question]:
+        return [q for q in self.questions.values() if q.on_review]
+
+    def normalize(self, answers: dict[str, Any]) -> dict[str, Any]:
+        """Every question id, hidden ones set to None, in questionnaire order."""
+        out = {qid: answers.get(qid) for qid in self.questions}
+        for q in self.questions.values():
+            if not q.is_shown(out):
+                out[q.id] = None
+        return out
+
+    def validate(self, answers: dict[str, Any], today: dt.date,
+                 ids: list[str] | None = None) -> dict[str, str]:
+        """Check answers as a whole; return {question_id: message} for each problem."""
+        errors = {}
+        for qid in ids or list(self.questions):
+            q = self.questions[qid]
+            if not q.is_shown(answers):
+                continue
+            message = q.check(answers.get(qid), answers, today)
+            if message:
+                errors[qid] = message
+        return errors
+
+    def unknown_ids(self, answers: dict[str, Any]) -> list[str]:
+        return [k for k in answers if k not in self.questions]
+
+
+def normalize_name(value: Any) -> str:
+    """Compare names ignoring case and extra spaces."""
+    return " ".join(str(value or "").split()).casefold()
+
+
+def parse_date(value: Any) -> dt.date | None:
+    """An ISO date from a string or date, or None when it is not one."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def age_on(date_of_birth: Any, today: dt.date) -> int | None:
+    """Whole years on `today`, or None without a valid date of birth."""
+    born = parse_date(date_of_birth)
+    if born is None:
+        return None
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def load(path: str | Path) -> Questionnaire:
+    """Read and validate a questionnaire file; raise QuestionnaireError naming the problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise QuestionnaireError(f"{path}: cannot read the file ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise QuestionnaireError(f"{path}{where}: not valid YAML: {problem}") from None
+    return _build(path, data)
+
+
+def _build(path: Path, data: Any) -> Questionnaire:
+    def fail(where: str, problem: str):
+        raise QuestionnaireError(f"{path}: {where}: {problem}")
+
+    if not isinstance(data, dict) or not isinstance(data.get("sections"), list):
+        fail("top level", "expected a mapping with a list of 'sections'")
+    sections, questions = [], {}
+    for s_index, raw_section in enumerate(data["sections"], 1):
+        if not isinstance(raw_section, dict) or not raw_section.get("id"):
+            fail(f"section {s_index}", "each section needs an 'id'")
+        sid = str(raw_section["id"])
+        if any(s.id == sid for s in sections):
+            fail(f"section {sid}", "duplicate section id")
+        raw_questions = raw_section.get("questions")
+        if not isinstance(raw_questions, list) or not raw_questions:
+            fail(f"section {sid}", "needs a list of 'questions'")
+        section_questions = []
+        for raw in raw_questions:
+            q = _question(raw, sid, fail)
+            if q.id in questions:
+                fail(f"question {q.id}", "duplicate question id")
+            questions[q.id] = q
+            section_questions.append(q)
+        sections.append(Section(sid, str(raw_section.get("title") or sid),
+                                str(raw_section.get("intro") or ""), section_questions))
+    for q in questions.values():
+        for dep, value in q.show_if.items():
+            if dep not in questions:
+                fail(f"question {q.id}", f"show_if names an unknown question id '{dep}'")
+            if questions[dep].type == "boolean" and not isinstance(value, bool):
+                fail(f"question {q.id}", f"show_if: '{dep}' is yes/no, so compare it with true or false")
+            if questions[dep].type == "choice" and value not in questions[dep].choice_ids:
+                fail(f"question {q.id}", f"show_if: '{value}' is not a choice of '{dep}'")
+        if q.matches and q.matches not in questions:
+            fail(f"question {q.id}", f"matches names an unknown question id '{q.matches}'")
+        if q.matches:
+            q.matches_name = questions[q.matches].name
+    return Questionnaire(str(data.get("title") or "Questionnaire"), str(data.get("version", "1")),
+                         sections, questions)
+
+
+def _question(raw: Any, sid: str, fail) -> Question:
+    if not isinstance(raw, dict) or not raw.get("id"):
+        fail(f"section {sid}", "each question needs an 'id'")
+    qid = str(raw["id"])
+    where = f"question {qid}"
+    unknown = sorted(set(raw) - _QUESTION_KEYS)
+    if unknown:
+        fail(where, f"unknown key '{unknown[0]}'")
+    qtype = raw.get("type")
+    if qtype not in TYPES:
+        fail(where, f"unknown type '{qtype}' (expected one of: {', '.join(TYPES)})")
+    if not raw.get("label"):
+        fail(where, "needs a 'label' (the question as the client reads it)")
+    choices = raw.get("choices") or []
+    if qtype in ("choice", "multi"):
+        if not isinstance(choices, list) or not choices:
+            fail(where, f"a {qtype} question needs a list of 'choices'")
+        for c in choices:
+            if not isinstance(c, dict) or not isinstance(c.get("id"), str) or not c.get("label"):
+                fail(where, "each choice needs a text 'id' and a 'label' "
+                            "(quote ids such as \"no\" so YAML keeps them as text)")
+        ids = [c["id"] for c in choices]
+        if len(set(ids)) != len(ids):
+            fail(where, "duplicate choice id")
+    elif choices:
+        fail(where, f"a {qtype} question cannot have choices")
+    show_if = raw.get("show_if") or {}
+    if not isinstance(show_if, dict):
+        fail(where, "show_if must map a question id to a value, e.g. {cold_sores: true}")
+    return Question(
+        id=qid, type=qtype, label=str(raw["label"]), section=sid,
+        short=str(raw.get("short") or ""), help=str(raw.get("help") or ""),
+        required=bool(raw.get("required")),
+        choices=tuple(Choice(c["id"], str(c["label"])) for c in choices),
+        show_if=dict(show_if), not_future=bool(raw.get("not_future")),
+        not_past=bool(raw.get("not_past")), min_selected=int(raw.get("min_selected") or 0),
+        must_be_true=bool(raw.get("must_be_true")), matches=raw.get("matches"),
+        autocomplete=raw.get("autocomplete"), inputmode=raw.get("inputmode"),
+        on_review=bool(raw.get("on_review")),
+    )
