@@ -101,6 +101,8 @@ class Question:
         return getattr(self, f"_check_{self.type}")(value, answers, today)
 
     def _missing(self) -> str:
+        if self.must_be_true:
+            return f"{self.name}: please confirm to continue."
         if self.type in ("boolean", "choice"):
             return f"{self.name}: please choose an answer."
         if self.type == "multi":
@@ -176,6 +178,8 @@ class Questionnaire:
     version: str
     sections: list[Section]
     questions: dict[str, Question]
+    before_treatment: list[str] = field(default_factory=list)
+    after_treatment: list[str] = field(default_factory=list)
 
     @property
     def steps(self) -> list[Section]:
@@ -292,8 +296,14 @@ def _build(path: Path, data: Any) -> Questionnaire:
             fail(f"question {q.id}", f"matches names an unknown question id '{q.matches}'")
         if q.matches:
             q.matches_name = questions[q.matches].name
+    care = {}
+    for key in ("before_treatment", "after_treatment"):
+        items = data.get(key) or []
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            fail(key, "expected a list of sentences")
+        care[key] = items
     return Questionnaire(str(data.get("title") or "Questionnaire"), str(data.get("version", "1")),
-                         sections, questions)
+                         sections, questions, **care)
 
 
 def _question(raw: Any, sid: str, fail) -> Question:

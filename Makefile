@@ -1,0 +1,64 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+WORKERS ?= 2
+FLASK := $(BIN)/flask --app screening
+
+.PHONY: run dev test test-fast bench lint install clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# A generated SECRET_KEY, readable by its owner only. Never committed.
+instance/config.py:
+	mkdir -p instance
+	umask 077 && $(PYTHON) -c "import secrets; print('SECRET_KEY = %r' % secrets.token_hex(32))" > $@
+	chmod 600 $@
+
+prepare: $(VENV)/.installed instance/config.py
+	$(FLASK) init-db
+
+run: prepare
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	$(BIN)/gunicorn --preload --workers $(WORKERS) --bind $(HOST):$(PORT) \
+		--access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms' --access-logfile - \
+		'screening:create_app()'
+
+dev: prepare
+	$(FLASK) run --debug --host $(HOST) --port $(PORT)
+
+# Debian's Chromium for the browser tests (Playwright's own download cannot work here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: $(VENV)/.installed-test chromium
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q -m "not browser and not load" $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-test
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python bench/run.py
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check screening tests bench
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,43 @@
+"""Default settings. instance/config.py, then SCREENING_* environment variables override them.
+
+Environment values are parsed as JSON where they can be (SCREENING_KIOSK=true is a boolean).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent  # the project: questionnaire.yaml, rules.yaml
+
+
+def defaults(instance_path: str) -> dict:
+    """The defaults, with paths inside this app's instance folder."""
+    return {
+        # No default SECRET_KEY: one that works in production is a hole. `make run` writes
+        # a generated one to instance/config.py (mode 0600).
+        "SECRET_KEY": None,
+        "DATABASE": str(Path(instance_path) / "screening.db"),
+        "QUESTIONNAIRE_PATH": str(ROOT / "questionnaire.yaml"),
+        "RULES_PATH": str(ROOT / "rules.yaml"),
+        "CLINIC_NAME": "Skin Clinic",
+        "CLINIC_PHONE": "",
+        # A shared front-desk tablet: a start-over button, and a fresh start after idling.
+        "KIOSK": False,
+        "KIOSK_IDLE_SECONDS": 180,
+        "KIOSK_DONE_SECONDS": 30,
+        # A client can leave and resume a draft on the same device within this time.
+        "DRAFT_HOURS": 24,
+        "STAFF_IDLE_MINUTES": 15,
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_LOCKOUT_MINUTES": 15,
+        # Served over HTTPS (behind a TLS proxy): Secure cookies and HSTS.
+        "HTTPS": False,
+        "PDF_PAGE_SIZE": "Letter",  # or "A4"
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "SESSION_COOKIE_NAME": "screening",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=24),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session it is bound to
+    }

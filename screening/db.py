@@ -1,0 +1,137 @@
+"""One SQLite file through sqlite-utils: a connection per request, the schema, transactions.
+
+WAL lets readers and one writer work together across gunicorn workers; synchronous=FULL
+makes an acknowledged submission survive a power cut; every write that must be whole runs
+in `transaction()`, which takes the write lock up front with BEGIN IMMEDIATE (a deferred
+transaction that reads then writes fails at once under a concurrent writer).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+import sqlite_utils
+from flask import Flask, current_app, g
+from sqlite_utils.migrations import Migrations
+
+BUSY_TIMEOUT_MS = 15_000
+
+migrations = Migrations("screening")
+
+
+def connect(path: str | Path) -> sqlite_utils.Database:
+    """Open the database with the pragmas every connection needs."""
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                           check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return sqlite_utils.Database(conn)
+
+
+def get_db() -> sqlite_utils.Database:
+    """The request's connection, opened on first use (never before gunicorn forks)."""
+    if "db" not in g:
+        g.db = connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def close_db(exc: BaseException | None = None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.conn.close()
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database):
+    """Run the block as one BEGIN IMMEDIATE transaction: all of it is stored, or none."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def now() -> str:
+    """The current UTC time as stored: ISO 8601 with seconds."""
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+@migrations(name="0001_initial")
+def _initial(db: sqlite_utils.Database) -> None:
+    db["rules_versions"].create(
+        {"hash": str, "text": str, "first_seen": str}, pk="hash", not_null={"text"})
+    db["users"].create(
+        {"id": int, "username": str, "name": str, "role": str, "password_hash": str,
+         "active": int, "created_at": str},
+        pk="id", not_null={"username", "role", "password_hash"}, defaults={"active": 1})
+    db["users"].create_index(["username"], unique=True)
+    db["submissions"].create(
+        {"id": int, "token_hash": str, "status": str, "step": str, "created_at": str,
+         "updated_at": str, "submitted_at": str, "client_name": str, "name_key": str,
+         "date_of_birth": str, "appointment_date": str, "day": str, "answers": str,
+         "questionnaire_version": str, "rules_version": str, "flags": str, "outcome": str,
+         "outcome_rank": int, "flag_count": int, "decision": str, "submit_key": str},
+        pk="id", not_null={"status", "created_at", "updated_at", "answers"},
+        defaults={"answers": "{}"},
+        foreign_keys=[("rules_version", "rules_versions", "hash")])
+    s = db["submissions"]
+    s.create_index(["token_hash"], unique=True)
+    s.create_index(["submit_key"], unique=True)
+    # The queue: submitted rows by severity then time; the front desk: by day.
+    s.create_index(["status", "outcome_rank", "submitted_at"], index_name="idx_queue")
+    s.create_index(["status", "day"], index_name="idx_day")
+    s.create_index(["status", "name_key"], index_name="idx_name")
+    s.create_index(["status", "updated_at"], index_name="idx_drafts")
+    db["decisions"].create(
+        {"id": int, "submission_id": int, "decision": str, "defer_until": str, "note": str,
+         "user_id": int, "at": str},
+        pk="id", not_null={"submission_id", "decision", "at"},
+        foreign_keys=[("submission_id", "submissions", "id"), ("user_id", "users", "id")])
+    db["decisions"].create_index(["submission_id", "at"])
+    db["staff_sessions"].create(
+        {"id": str, "user_id": int, "created_at": str, "last_seen": str, "revoked_at": str},
+        pk="id", not_null={"user_id", "created_at", "last_seen"},
+        foreign_keys=[("user_id", "users", "id")])
+    db["login_attempts"].create(
+        {"id": int, "username": str, "address": str, "at": str}, pk="id")
+    db["login_attempts"].create_index(["username", "address", "at"])
+    db["audit"].create(
+        {"id": int, "at": str, "user_id": int, "username": str, "action": str,
+         "submission_id": int, "detail": str},
+        pk="id", not_null={"at", "action"})
+    db["audit"].create_index(["at"])
+    db["audit"].create_index(["submission_id"])
+
+
+def init_db(path: str | Path) -> None:
+    """Create or upgrade the schema; safe to run any number of times."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db = connect(path)
+    try:
+        migrations.apply(db)
+    finally:
+        db.conn.close()
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create the database and its tables (safe to run twice).
+
+    Example: flask --app screening init-db
+    """
+    init_db(current_app.config["DATABASE"])
+    click.echo(f"Database ready: {current_app.config['DATABASE']}")
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_appcontext(close_db)
+    app.cli.add_command(init_db_command)

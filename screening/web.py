@@ -1,0 +1,91 @@
+"""What every response carries: security headers, no caching of pages, polite error pages."""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from pathlib import Path
+
+from flask import Flask, current_app, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+
+ERRORS = {
+    400: ("This page could not be used",
+          "The form may have expired or been sent twice. Go back to the start and try again: "
+          "answers you already saved are kept."),
+    403: ("Not allowed",
+          "Your account cannot open this page. Ask a clinic administrator if you need it."),
+    404: ("Page not found",
+          "The address may be mistyped, or the page was moved. Use the links below."),
+    405: ("Page not found", "Use the links below to continue."),
+    413: ("Too much text",
+          "What you sent is larger than we accept. Shorten your answers and try again."),
+    500: ("Something went wrong on our side",
+          "Your saved answers are safe. Please try again in a minute, or ask the front desk "
+          "for help."),
+}
+
+
+def security_headers(response):
+    """Lock pages down: no framing, no sniffing, no referrer, no caching of health data."""
+    h = response.headers
+    h.setdefault("Content-Security-Policy", CSP)
+    h["X-Content-Type-Options"] = "nosniff"
+    h["Referrer-Policy"] = "no-referrer"
+    h["X-Frame-Options"] = "DENY"
+    if request.endpoint != "static":
+        h["Cache-Control"] = "no-store"
+    if current_app.config["HTTPS"]:
+        h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return response
+
+
+def error_page(code: int):
+    title, text = ERRORS.get(code, ERRORS[500])
+    return render_template("error.html", code=code, title=title, text=text), code
+
+
+def handle_http_error(exc: HTTPException):
+    if exc.code is None or exc.code < 400:
+        return exc
+    return error_page(exc.code)
+
+
+def handle_csrf_error(exc: CSRFError):
+    return error_page(400)
+
+
+def handle_unexpected(exc: Exception):
+    """Log the failure (type and place, never form data) and show the polite 500 page."""
+    if isinstance(exc, HTTPException):
+        return handle_http_error(exc)
+    # The exception's message may quote form data, so log where it happened, not what it said.
+    frames = traceback.extract_tb(exc.__traceback__)[-5:]
+    where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
+    log.error("unhandled %s on %s %s at %s", type(exc).__name__, request.method,
+              request.endpoint, where)
+    return error_page(500)
+
+
+def show_if_json(question) -> str:
+    """A question's show_if as the values its fields post, for the reveal script."""
+    as_field = {True: "yes", False: "no"}
+    return json.dumps({k: as_field.get(v, v) if isinstance(v, bool) else v
+                       for k, v in question.show_if.items()})
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
+    app.jinja_env.globals["show_if_json"] = show_if_json
+    app.after_request(security_headers)
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(InternalServerError, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

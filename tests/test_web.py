@@ -1,0 +1,46 @@
+"""What every response carries: headers, polite error pages, the body limit."""
+
+from __future__ import annotations
+
+from conftest import csrf_token
+
+
+def test_security_headers_on_every_page(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "Strict-Transport-Security" not in response.headers
+
+
+def test_hsts_and_secure_cookies_with_https(tmp_path):
+    from screening import create_app
+    app = create_app({"SECRET_KEY": "x", "DATABASE": str(tmp_path / "db"), "HTTPS": True})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    response = app.test_client().get("/")
+    assert "max-age" in response.headers["Strict-Transport-Security"]
+
+
+def test_post_without_csrf_token_is_refused_politely(client):
+    response = client.post("/start")
+    assert response.status_code == 400
+    assert "could not be used" in response.text and "Traceback" not in response.text
+
+
+def test_a_body_over_the_limit_gets_a_polite_413(client):
+    page = client.get("/")
+    response = client.post("/start", data={"csrf_token": csrf_token(page.text),
+                                           "x": "a" * 70_000})
+    assert response.status_code == 413 and "Too much text" in response.text
+
+
+def test_a_crash_shows_the_500_page_without_a_traceback(app, client):
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret answer text")
+    response = client.get("/boom")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.text
+    assert "secret answer text" not in response.text and "Traceback" not in response.text

@@ -1,0 +1,229 @@
+"""The client wizard through the Flask test client, on a real SQLite file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+
+import pytest
+from conftest import TODAY, csrf_token, valid_answers
+
+
+def rows(app, sql, params=()):
+    conn = sqlite3.connect(app.config["DATABASE"])
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, params)]
+    finally:
+        conn.close()
+
+
+def test_full_walk_to_submit_stores_typed_answers(wizard, app, client):
+    answers = valid_answers(cold_sores=True, cold_sore_now=False, notes="Line one\nline two")
+    wizard.walk(answers)
+    response = wizard.submit(answers)
+    assert response.status_code == 302 and response.location.endswith("/done")
+    done = client.get("/done")
+    assert "your answers were sent" in done.text
+    assert "SPF 30" in done.text  # pre-care always shown
+    [row] = rows(app, "SELECT * FROM submissions")
+    assert row["status"] == "submitted"
+    assert row["client_name"] == "Ana María Pérez"
+    assert row["appointment_date"] == answers["appointment_date"]
+    stored = json.loads(row["answers"])
+    assert stored["cold_sore_now"] is False and stored["active_acne"] is False
+    assert stored["treatment_areas"] == ["full_face"] and stored["recent_procedures"] == []
+    assert stored["notes"] == "Line one\nline two" and stored["medications_list"] is None
+    assert stored["attest"] is True and set(stored) == set(app.extensions["questionnaire"].questions)
+    assert row["rules_version"] and row["outcome"]
+
+
+def test_progress_indicator_names_the_step(wizard, client):
+    wizard.start()
+    page = client.get("/step/skin")  # not reachable yet: sent back to the first step
+    assert page.status_code == 302 and page.location.endswith("/step/about")
+    page = client.get("/step/about")
+    assert "Step 1 of 7" in page.text and 'aria-current="step">About you' in page.text
+
+
+def test_resume_from_a_new_request_with_the_same_cookie(wizard, app, client):
+    answers = valid_answers()
+    wizard.start()
+    wizard.post_step("about", answers)
+    wizard.post_step("skin", answers)
+    # Later (the browser was closed): the same cookie continues where the client left off.
+    again = app.test_client()
+    again.set_cookie("screening", client.get_cookie("screening").value)
+    start = again.get("/")
+    assert "Continue my answers" in start.text
+    resume = again.get("/continue")
+    assert resume.location.endswith("/step/products")
+    about = again.get("/step/about")
+    assert 'value="Ana María Pérez"' in about.text
+
+
+def test_a_draft_older_than_24_hours_is_not_resumed(wizard, app, client):
+    wizard.start()
+    wizard.post_step("about", valid_answers())
+    conn = sqlite3.connect(app.config["DATABASE"])
+    conn.execute("UPDATE submissions SET updated_at = ?", [
+        (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=25)).isoformat()])
+    conn.commit()
+    conn.close()
+    page = client.get("/step/skin")
+    assert page.status_code == 410 and "Please start again" in page.text
+    assert "Ana María" not in page.text
+
+
+def test_client_pages_are_not_stored_by_the_browser(wizard, client):
+    wizard.start()
+    for url in ("/", "/step/about", "/done"):
+        response = client.get(url)
+        assert response.headers["Cache-Control"] == "no-store", url
+
+
+def test_token_never_appears_in_urls_or_pages(wizard, client, app):
+    response = wizard.start()
+    assert "draft" not in response.location
+    page = client.get("/step/about")
+    token_hash = rows(app, "SELECT token_hash FROM submissions")[0]["token_hash"]
+    assert token_hash not in page.text
+
+
+BAD_VALUES = [
+    # (section, question id, bad form value, words the message must contain)
+    ("about", "full_name", "", "Full name"),
+    ("about", "full_name", "x" * 201, "200 characters"),
+    ("about", "date_of_birth", "30/04/1985", "Date of birth"),
+    ("about", "date_of_birth", (TODAY + dt.timedelta(days=1)).isoformat(), "future"),
+    ("about", "appointment_date", (TODAY - dt.timedelta(days=1)).isoformat(), "past"),
+    ("about", "treatment_areas", [], "Areas to treat"),
+    ("about", "treatment_areas", ["knees"], "Areas to treat"),
+    ("skin", "active_acne", "maybe", "Active acne"),
+    ("skin", "eczema", "acitve", "Eczema"),
+    ("products", "medications_list", "y" * 2001, "2,000 characters"),
+    ("goals", "concerns", [], "What to improve"),
+]
+
+
+@pytest.mark.parametrize("section, qid, bad, words", BAD_VALUES)
+def test_a_bad_value_gets_a_field_error_and_earlier_answers_are_kept(
+        wizard, client, app, section, qid, bad, words):
+    answers = valid_answers()
+    wizard.start()
+    order = [s.id for s in app.extensions["questionnaire"].steps]
+    for earlier in order[:order.index(section)]:
+        assert wizard.post_step(earlier, answers).status_code == 302
+    before = rows(app, "SELECT answers FROM submissions")[0]["answers"]
+    page = client.get(f"/step/{section}")
+    data = {k: v for k, v in _form(app, section, answers).items() if k != qid}
+    data.update({qid: bad, "csrf_token": csrf_token(page.text), "nav": "next"})
+    response = client.post(f"/step/{section}", data=data)
+    assert response.status_code == 422
+    assert 'id="error-summary"' in response.text and words in response.text
+    assert f'id="{qid}-error"' in response.text
+    # Everything else the client typed is shown back.
+    if section == "about" and qid != "full_name":
+        assert 'value="Ana María Pérez"' in response.text
+    assert rows(app, "SELECT answers FROM submissions")[0]["answers"] == before
+
+
+def _form(app, section_id, answers):
+    from conftest import form_data
+    qn = app.extensions["questionnaire"]
+    return form_data(next(s for s in qn.steps if s.id == section_id).step_questions, answers)
+
+
+def test_show_if_question_appears_only_when_its_condition_holds(wizard, client, app):
+    answers = valid_answers()
+    wizard.start()
+    wizard.post_step("about", answers)
+    page = client.get("/step/skin")
+    assert 'id="q-cold_sore_now"' in page.text
+    assert 'data-show-if="{&#34;cold_sores&#34;: &#34;yes&#34;}"\n     \n     hidden' in page.text \
+        or ('hidden>' in page.text.split('id="q-cold_sore_now"')[1][:200])
+    # Without JavaScript: answering yes and sending asks the follow-up question.
+    response = wizard.post_step("skin", {**answers, "cold_sores": True})
+    assert response.status_code == 422 and "Cold sore now: please choose an answer." in response.text
+    response = wizard.post_step("skin", {**answers, "cold_sores": True, "cold_sore_now": True})
+    assert response.status_code == 302
+    # Changing the trigger back clears the hidden answer.
+    wizard.post_step("skin", {**answers, "cold_sores": False, "cold_sore_now": True})
+    stored = json.loads(rows(app, "SELECT answers FROM submissions")[0]["answers"])
+    assert stored["cold_sores"] is False and "cold_sore_now" not in stored
+
+
+def test_back_keeps_valid_answers_and_goes_to_the_previous_step(wizard, client, app):
+    answers = valid_answers()
+    wizard.start()
+    wizard.post_step("about", answers)
+    response = wizard.post_step("skin", {"active_acne": True}, nav="back")
+    assert response.location.endswith("/step/about")
+    stored = json.loads(rows(app, "SELECT answers FROM submissions")[0]["answers"])
+    assert stored["active_acne"] is True
+
+
+def test_review_lists_every_answer_with_edit_links(wizard, client):
+    answers = valid_answers(medications_list="Vitamin D")
+    wizard.walk(answers)
+    page = client.get("/review")
+    for section in ("about", "skin", "products", "sun", "health", "goals"):
+        assert f'href="/step/{section}"' in page.text
+    assert "Vitamin D" in page.text and "Around the eyes" not in page.text
+    assert "Full face" in page.text
+
+
+@pytest.mark.parametrize("signature, ok", [
+    ("  ANA   maría pérez ", True), ("Ana Maria Perez", False), ("", False)])
+def test_signature_must_match_the_full_name(wizard, client, app, signature, ok):
+    answers = valid_answers(signature=signature)
+    wizard.walk(answers)
+    response = wizard.submit(answers)
+    assert (response.status_code == 302) is ok
+    if not ok:
+        assert "Signature" in response.text
+        assert rows(app, "SELECT status FROM submissions")[0]["status"] == "draft"
+
+
+def test_attestation_is_required(wizard, client, app):
+    answers = valid_answers(attest=None)
+    wizard.walk(answers)
+    response = wizard.submit(answers)
+    assert response.status_code == 422 and "Confirmation: please confirm" in response.text
+
+
+def test_double_tap_stores_one_submission_and_the_token_dies(wizard, client, app):
+    answers = valid_answers()
+    wizard.walk(answers)
+    page = client.get("/review")
+    import re
+    key = re.search(r'name="submit_key"[^>]*value="([^"]*)"', page.text).group(1)
+    cookie = client.get_cookie("screening").value
+    data = {"csrf_token": csrf_token(page.text), "submit_key": key, "attest": "yes",
+            "signature": answers["full_name"]}
+    first = client.post("/review", data=data)
+    # The second tap carries the same (old) cookie and the same form.
+    other = app.test_client()
+    other.set_cookie("screening", cookie)
+    second = other.post("/review", data=data)
+    assert first.location == second.location and first.location.endswith("/done")
+    assert len(rows(app, "SELECT id FROM submissions")) == 1
+    # After submitting, the old cookie can no longer reach the draft.
+    assert other.get("/step/about").status_code == 410
+
+
+def test_finishing_replaces_the_session_and_clears_the_cache(wizard, client):
+    answers = valid_answers()
+    wizard.walk(answers)
+    before = client.get_cookie("screening").value
+    response = wizard.submit(answers)
+    assert "cache" in response.headers["Clear-Site-Data"]
+    assert client.get_cookie("screening").value != before
+    assert client.get("/step/about").status_code == 410
+
+
+def test_unknown_step_is_a_polite_404(wizard, client):
+    wizard.start()
+    response = client.get("/step/nope")
+    assert response.status_code == 404 and "Page not found" in response.text
