@@ -86,7 +86,7 @@ class RuleSet:
         self._dates = [q.id for q in questionnaire.questions.values() if q.type == "date"]
 
     def evaluate(self, answers: dict[str, Any], today: dt.date) -> Evaluation:
-        """Judge one answer set (JSON form) on `today`; flags ordered by severity, then file order."""
+        """Judge answers (JSON form) on `today`; flags ordered by severity, then file order."""
         thing, age = self._thing(answers, today)
         flags = []
         for index, rule in enumerate(self.rules):

@@ -77,7 +77,8 @@ def read_rules(path: Path, questionnaire: Questionnaire, context: rule_engine.Co
         return [], text, [f"{name}:{mark.line + 1 if mark else 1}: not valid YAML: {problem}"], []
     if not isinstance(data, list) or not isinstance(root, yaml.SequenceNode):
         line = root.start_mark.line + 1 if root is not None else 1
-        return [], text, [f"{name}:{line}: expected a list of rules, each starting with '- id:'"], []
+        problem = f"{name}:{line}: expected a list of rules, each starting with '- id:'"
+        return [], text, [problem], []
     reader = _Reader(name, questionnaire, context)
     for index, (node, raw) in enumerate(zip(root.value, data), 1):
         reader.rule(index, node, raw)
@@ -101,9 +102,9 @@ class _Reader:
             self.problems.append(f"{self.name}:{start}: rule #{index}: expected a mapping with "
                                  f"the keys {', '.join(KEYS)}")
             return
-        lines = {}
+        lines, found = {}, []
         rid = str(raw["id"]).strip() if raw.get("id") not in (None, "") else f"#{index}"
-        problem = self._reporter(rid, self.problems)
+        problem = self._reporter(rid, found)
         for key_node, _ in node.value:
             key, line = str(key_node.value), key_node.start_mark.line + 1
             if key in lines:
@@ -127,21 +128,24 @@ class _Reader:
                 problem(lines.get(key, start), f"needs {what}")
         when, compiled = self._compile(raw, lines.get("when", start), problem)
         examples = self._examples(raw, node, lines.get("examples", start), problem)
+        self.problems += [text for _, text in sorted(found, key=lambda item: item[0])]
         if compiled is None:
             return
         reads = tuple(expressions.symbols(compiled.statement.expression, self.known))
         self.rules.append(Rule(rid, when, str(severity), str(raw.get("staff") or ""),
                                str(raw.get("client") or ""), str(raw.get("source") or ""),
                                examples, lines.get("when", start), reads, compiled))
-        warn = self._reporter(rid, self.warnings)
+        warnings = []
+        warn = self._reporter(rid, warnings)
         for qid in expressions.unsafe_hidden(compiled.statement.expression, self.questionnaire):
             condition = " and ".join(f"{k} is {str(v).lower()}"
                                      for k, v in self.questionnaire.questions[qid].show_if.items())
             warn(lines["when"], f"'{qid}' is only asked when {condition}, so it may be null; "
                                 f"compare it explicitly, e.g. '{qid} == true'")
+        self.warnings += [text for _, text in warnings]
 
     def _reporter(self, rid, sink):
-        return lambda line, reason: sink.append(f"{self.name}:{line}: rule {rid}: {reason}")
+        return lambda line, reason: sink.append((line, f"{self.name}:{line}: rule {rid}: {reason}"))
 
     def _compile(self, raw, line, problem):
         when = raw.get("when")
@@ -180,7 +184,8 @@ class _Reader:
         for number, (item, item_node) in enumerate(zip(items, item_nodes), 1):
             at = item_node.start_mark.line + 1
             if (not isinstance(item, dict) or set(item) != {"answers", "fires"}
-                    or not isinstance(item["answers"], dict) or not isinstance(item["fires"], bool)):
+                    or not isinstance(item["answers"], dict)
+                    or not isinstance(item["fires"], bool)):
                 problem(at, f"example {number} must be {{answers: {{...}}, fires: true/false}}")
                 continue
             bad = answer_problems(self.questionnaire, item["answers"], EXAMPLES_TODAY)
@@ -195,4 +200,5 @@ def _syntax_reason(exc: rule_engine.RuleSyntaxError, when: str) -> str:
     what = exc.message.split(" at: ")[0]
     if exc.token is None:
         return f"{what} at the end of the expression {when!r}"
-    return f"{what} at character {exc.token.lexpos + 1} of {when!r} (near {str(exc.token.value)[:20]!r})"
+    near = str(exc.token.value)[:20]
+    return f"{what} at character {exc.token.lexpos + 1} of {when!r} (near {near!r})"

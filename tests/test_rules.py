@@ -237,7 +237,8 @@ def test_unknown_severity(tmp_path):
                                            ("client", "a 'client' message"),
                                            ("source", "a 'source'")])
 def test_missing_message(tmp_path, key, what):
-    assert problems_of(rule_yaml(**{key: None}), tmp_path) == [f"rules.yaml:1: rule r1: needs {what}"]
+    problems = problems_of(rule_yaml(**{key: None}), tmp_path)
+    assert problems == [f"rules.yaml:1: rule r1: needs {what}"]
 
 
 def test_empty_message_points_at_its_key(tmp_path):
