@@ -1,0 +1,134 @@
+"""`flask rules ...`: check, test and try rules.yaml from the command line, without the web app."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from . import questionnaire as questionnaire_module
+from . import rules as rules_module
+
+CLI_FLAG_KEYS = ("id", "severity", "fields", "staff_message", "client_message")
+
+rules_cli = AppGroup("rules", help="Check, test and try the screening rules (rules.yaml).")
+
+rules_option = click.option(
+    "--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path),
+    help="Rules file to use instead of the app's configured RULES_PATH.")
+
+
+def _questionnaire():
+    path = current_app.config.get("QUESTIONNAIRE_PATH")
+    if not path:
+        raise click.ClickException("QUESTIONNAIRE_PATH is not configured.")
+    try:
+        return questionnaire_module.load(path)
+    except questionnaire_module.QuestionnaireError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _rules_path(rules_path: Path | None) -> Path:
+    path = rules_path or current_app.config.get("RULES_PATH")
+    if not path:
+        raise click.ClickException("RULES_PATH is not configured; pass --rules PATH.")
+    return Path(path)
+
+
+def _load(rules_path: Path | None) -> rules_module.RuleSet:
+    """Load the rules or print every problem and exit 1."""
+    path = _rules_path(rules_path)
+    try:
+        return rules_module.load(path, _questionnaire())
+    except rules_module.RulesError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        count = len(exc.problems)
+        raise click.ClickException(f"{count} problem{'s' * (count != 1)} in {path}") from None
+
+
+@rules_cli.command("check")
+@rules_option
+def check_command(rules_path):
+    """Check that every rule in the rules file is well formed.
+
+    Checks ids, severities, messages, sources, examples and each `when`
+    expression against the questionnaire. Prints the number of rules and the
+    rules version, then any warnings; or every problem as FILE:LINE: rule ID:
+    reason, and exits 1.
+
+    Example:
+
+        flask --app screening rules check --rules rules.yaml
+    """
+    ruleset = _load(rules_path)
+    click.echo(f"{len(ruleset.rules)} rules OK (version {ruleset.version[:8]})")
+    for warning in ruleset.warnings:
+        click.echo(f"warning: {warning}")
+
+
+@rules_cli.command("test")
+@rules_option
+def test_command(rules_path):
+    """Run every rule's examples and report any that fail.
+
+    Each example's answers are laid over a neutral answer set and judged as on
+    2025-06-01; the example fails when its rule does not fire (or not) as it says.
+
+    Example:
+
+        flask --app screening rules test
+    """
+    ruleset = _load(rules_path)
+    failures = rules_module.run_examples(ruleset)
+    for failure in failures:
+        click.echo(failure, err=True)
+    if failures:
+        count = len(failures)
+        raise click.ClickException(f"{count} example{'s' * (count != 1)} failed")
+    total = sum(len(rule.examples) for rule in ruleset.rules)
+    click.echo(f"{total} examples passed")
+
+
+@rules_cli.command("evaluate")
+@click.argument("answers_file", metavar="FILE.json",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="Judge the answers as on this day (YYYY-MM-DD); default: today.")
+@rules_option
+def evaluate_command(answers_file, today, rules_path):
+    """Judge one answer file and print the outcome and flags as JSON.
+
+    Prints one JSON object: rules_version, outcome and the flags (most severe first).
+
+    FILE.json maps question ids to answers in their JSON form (true/false, choice ids,
+    lists of ids, "YYYY-MM-DD"); absent questions count as unanswered.
+
+    Example:
+
+        flask --app screening rules evaluate answers.json --today 2025-06-01
+    """
+    ruleset = _load(rules_path)
+    day = today.date() if today else dt.date.today()
+    answers = _read_answers(answers_file, ruleset, day)
+    result = ruleset.evaluate(answers, day).to_json()
+    result["flags"] = [{key: flag[key] for key in CLI_FLAG_KEYS} for flag in result["flags"]]
+    click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+def _read_answers(path: Path, ruleset: rules_module.RuleSet, today: dt.date) -> dict:
+    try:
+        answers = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(answers, dict):
+        raise click.ClickException(f"{path}: expected a JSON object of question ids and answers")
+    problems = rules_module.answer_problems(ruleset.questionnaire, answers, today)
+    if problems:
+        lines = [f"{path}: {qid}: {message}" for qid, message in problems.items()]
+        raise click.ClickException("\n".join(lines))
+    return answers
