@@ -82,7 +82,9 @@ class Question:
 
     def display(self, value: Any) -> str:
         """Render an answer for people: Yes/No, choice labels, dates as written."""
-        if value is None or value == [] or value == "":
+        if value == [] and self.type == "multi":
+            return "None of these"
+        if value is None or value == "":
             return "Not answered"
         if self.type == "boolean":
             return "Yes" if value else "No"

@@ -2,64 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-
 import pytest
+from helpers import TODAY, Wizard, csrf_token, form_data, valid_answers  # noqa: F401
 
 from screening import create_app
 from screening.db import init_db
-
-TODAY = dt.date.today()
-
-
-def valid_answers(**overrides) -> dict:
-    """A complete, valid answer set: the 'clear candidate' persona of questionnaire.md."""
-    answers = {
-        "full_name": "Ana María Pérez",
-        "date_of_birth": (TODAY.replace(year=TODAY.year - 45) if not (TODAY.month == 2 and TODAY.day == 29)
-                          else TODAY.replace(year=TODAY.year - 45, day=28)).isoformat(),
-        "phone": "555 0100",
-        "appointment_date": (TODAY + dt.timedelta(days=7)).isoformat(),
-        "treatment_areas": ["full_face"],
-        "active_acne": False, "eczema": "no", "psoriasis_vitiligo": False,
-        "skin_infection": False, "cold_sores": False, "cold_sore_now": None,
-        "retinoid_last_use": "over_4_weeks", "exfoliant_last_use": "never",
-        "isotretinoin": "never", "photosensitizing_meds": False, "blood_thinners": False,
-        "immunosuppressants": False, "gold_therapy": False, "medications_list": None,
-        "sunburn_recent": False, "tan_recent": False, "sun_planned": False,
-        "skin_type": "type_2",
-        "pregnant_or_breastfeeding": False, "keloid_history": False, "slow_healing": False,
-        "diabetes": False, "autoimmune": False, "radiation_to_area": False, "smoker": False,
-        "anesthetic_allergy": False, "recent_procedures": [], "prior_co2": False,
-        "concerns": ["fine_lines"], "downtime_ok": True, "notes": None,
-        "attest": True, "signature": "ana maría  PÉREZ",
-    }
-    answers.update(overrides)
-    return answers
-
-
-def form_data(questions, answers: dict) -> dict:
-    """The form fields a browser would post for these questions' answers."""
-    data = {}
-    for q in questions:
-        value = answers.get(q.id)
-        if value is None:
-            continue
-        if q.type == "boolean":
-            data[q.id] = "yes" if value else "no"
-        elif q.type == "multi":
-            data[q.id] = list(value)
-        else:
-            data[q.id] = value
-    return data
-
-
-def csrf_token(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or \
-        re.search(r'value="([^"]+)"[^>]*name="csrf_token"', html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
 
 
 @pytest.fixture
@@ -78,44 +25,6 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
-
-
-class Wizard:
-    """Drive the client wizard through the test client as a browser would."""
-
-    def __init__(self, client, app):
-        self.client, self.app = client, app
-        self.qn = app.extensions["questionnaire"]
-
-    def start(self):
-        page = self.client.get("/")
-        response = self.client.post("/start", data={"csrf_token": csrf_token(page.text)})
-        assert response.status_code == 302
-        return response
-
-    def post_step(self, section_id: str, answers: dict, nav: str = "next", **extra):
-        page = self.client.get(f"/step/{section_id}")
-        assert page.status_code == 200, page.status_code
-        section = next(s for s in self.qn.steps if s.id == section_id)
-        data = form_data(section.step_questions, answers)
-        data.update({"csrf_token": csrf_token(page.text), "nav": nav, **extra})
-        return self.client.post(f"/step/{section_id}", data=data)
-
-    def walk(self, answers: dict):
-        self.start()
-        for section in self.qn.steps:
-            response = self.post_step(section.id, answers)
-            assert response.status_code == 302, (section.id, response.text[:3000])
-        return response
-
-    def submit(self, answers: dict):
-        page = self.client.get("/review")
-        assert page.status_code == 200
-        key = re.search(r'name="submit_key"[^>]*value="([^"]*)"', page.text) or \
-            re.search(r'id="submit_key"[^>]*value="([^"]*)"', page.text)
-        data = form_data(self.qn.review_questions, answers)
-        data.update({"csrf_token": csrf_token(page.text), "submit_key": key.group(1)})
-        return self.client.post("/review", data=data)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from conftest import valid_answers
+from helpers import valid_answers
 
 
 def count(app):

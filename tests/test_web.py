@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import csrf_token
+from helpers import csrf_token
 
 
 def test_security_headers_on_every_page(client):

@@ -7,7 +7,7 @@ import json
 import sqlite3
 
 import pytest
-from conftest import TODAY, csrf_token, valid_answers
+from helpers import TODAY, csrf_token, valid_answers
 
 
 def rows(app, sql, params=()):
@@ -130,7 +130,7 @@ def test_a_bad_value_gets_a_field_error_and_earlier_answers_are_kept(
 
 
 def _form(app, section_id, answers):
-    from conftest import form_data
+    from helpers import form_data
     qn = app.extensions["questionnaire"]
     return form_data(next(s for s in qn.steps if s.id == section_id).step_questions, answers)
 
