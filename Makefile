@@ -31,6 +31,7 @@ instance/config.py:
 
 prepare: $(VENV)/.installed instance/config.py
 	$(FLASK) init-db
+	$(FLASK) users ensure-admin
 
 run: prepare
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"

@@ -31,6 +31,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     web.init_app(app)
     from .client.routes import bp as client_bp
     app.register_blueprint(client_bp)
+    from .staff.auth import login_manager
+    from .staff.routes import bp as staff_bp
+    login_manager.init_app(app)
+    app.register_blueprint(staff_bp)
     from . import cli
     cli.init_app(app)
     return app

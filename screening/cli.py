@@ -46,4 +46,8 @@ def import_command(file) -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(submissions_cli)
     from .rules_cli import rules_cli
+    from .staff.cli import users_cli
     app.cli.add_command(rules_cli)
+    app.cli.add_command(users_cli)
+    from .demo import demo_command
+    app.cli.add_command(demo_command)

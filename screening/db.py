@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 import sqlite_utils
 from flask import Flask, current_app, g
 from sqlite_utils.migrations import Migrations
@@ -112,6 +113,30 @@ def _initial(db: sqlite_utils.Database) -> None:
     db["audit"].create_index(["submission_id"])
 
 
+@migrations(name="0002_staff_queue")
+def _staff_queue(db: sqlite_utils.Database) -> None:
+    # The provider queue filters on "decided or not" before its severity-then-time order.
+    db.execute("CREATE INDEX idx_queue_decided ON submissions "
+               "(status, (decision IS NULL), outcome_rank, submitted_at)")
+    # Find a client by any word of their name, by prefix, accents ignored.
+    db.execute("CREATE VIRTUAL TABLE names_fts USING fts5(client_name, content='submissions', "
+               "content_rowid='id', tokenize='unicode61 remove_diacritics 2')")
+    db.execute("CREATE TRIGGER names_fts_insert AFTER UPDATE OF client_name ON submissions "
+               "WHEN new.client_name IS NOT NULL BEGIN "
+               "INSERT INTO names_fts(names_fts, rowid, client_name) "
+               "SELECT 'delete', old.id, old.client_name WHERE old.client_name IS NOT NULL; "
+               "INSERT INTO names_fts(rowid, client_name) VALUES (new.id, new.client_name); END")
+    db.execute("CREATE TRIGGER names_fts_new AFTER INSERT ON submissions "
+               "WHEN new.client_name IS NOT NULL BEGIN "
+               "INSERT INTO names_fts(rowid, client_name) VALUES (new.id, new.client_name); END")
+    db.execute("CREATE TRIGGER names_fts_delete AFTER DELETE ON submissions "
+               "WHEN old.client_name IS NOT NULL BEGIN "
+               "INSERT INTO names_fts(names_fts, rowid, client_name) "
+               "VALUES ('delete', old.id, old.client_name); END")
+    db["audit"].create_index(["action", "at"])
+    db["audit"].create_index(["user_id", "at"])
+
+
 def init_db(path: str | Path) -> None:
     """Create or upgrade the schema; safe to run any number of times."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -123,6 +148,7 @@ def init_db(path: str | Path) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create the database and its tables (safe to run twice).
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from helpers import TODAY, Wizard, csrf_token, form_data, valid_answers  # noqa: F401
+from helpers import (TODAY, Wizard, csrf_token, form_data, log_in, make_user,  # noqa: F401
+                     valid_answers)
 
 from screening import create_app
 from screening.db import init_db
@@ -30,3 +31,34 @@ def runner(app):
 @pytest.fixture
 def wizard(client, app):
     return Wizard(client, app)
+
+
+@pytest.fixture
+def staff(app):
+    """A client logged in as a given role: staff("provider") -> test client."""
+    made = {}
+
+    def login(role: str):
+        username = f"{role}-user"
+        if username not in made:
+            make_user(app, username, role, name=f"Test {role}")
+            made[username] = True
+        client = app.test_client()
+        response = log_in(client, username)
+        assert response.status_code == 302, response.text
+        return client
+    return login
+
+
+@pytest.fixture
+def submitted(app):
+    """Import a submission from valid answers (with overrides); return its id."""
+    from screening import current_questionnaire, current_rules, today
+    from screening.db import get_db
+    from screening.submissions import import_answers
+
+    def make(**overrides) -> int:
+        with app.app_context():
+            return import_answers(get_db(), valid_answers(**overrides), current_questionnaire(),
+                                  current_rules(), today())
+    return make

@@ -94,3 +94,22 @@ class Wizard:
         data = form_data(self.qn.review_questions, answers)
         data.update({"csrf_token": csrf_token(page.text), "submit_key": key.group(1)})
         return self.client.post("/review", data=data)
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(app, username: str, role: str, name: str | None = None) -> None:
+    """Create a staff account directly in the database."""
+    from screening.db import get_db
+    from screening.staff import users
+    with app.app_context():
+        users.create(get_db(), username, role, PASSWORD, name)
+
+
+def log_in(client, username: str, password: str = PASSWORD, next_url: str | None = None):
+    """Log in through the real form (CSRF token and all); return the response."""
+    page = client.get("/staff/login")
+    url = "/staff/login" + (f"?next={next_url}" if next_url else "")
+    return client.post(url, data={"csrf_token": csrf_token(page.text), "username": username,
+                                  "password": password})

@@ -1,0 +1,136 @@
+"""`flask --app screening users ...`: manage staff accounts from the terminal."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from ..db import connect, now, transaction
+from . import users
+from .auth import ROLES, new_password
+
+users_cli = AppGroup("users", help="Manage staff accounts.")
+
+
+def _db():
+    return connect(current_app.config["DATABASE"])
+
+
+def _audit(db, action: str, detail: str) -> None:
+    with transaction(db):
+        db.execute("INSERT INTO audit (at, username, action, detail) VALUES (?, ?, ?, ?)",
+                   [now(), "(command line)", action, detail])
+
+
+def _password(from_stdin: bool) -> tuple[str, bool]:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        if not password:
+            raise click.ClickException("no password on standard input")
+        return password, False
+    return new_password(), True
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="What the user may do.")
+@click.option("--name", default=None, help="The person's full name, shown on staff pages.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_command(username, role, name, password_stdin):
+    """Create a staff account and print its generated password once.
+
+    Example: flask --app screening users create dana --role provider --name "Dr Dana Lee"
+    """
+    password, generated = _password(password_stdin)
+    db = _db()
+    try:
+        users.create(db, username, role, password, name)
+        _audit(db, "user_create", f"{username} ({role})")
+    except users.UserError as exc:
+        raise click.ClickException(str(exc))
+    finally:
+        db.conn.close()
+    click.echo(f"Created {username} ({role}).")
+    if generated:
+        click.echo(f"Password (shown once, keep it safe): {password}")
+
+
+@users_cli.command("list")
+def list_command():
+    """List staff accounts.
+
+    Example: flask --app screening users list
+    """
+    db = _db()
+    try:
+        for u in users.all_users(db):
+            state = "active" if u["active"] else "disabled"
+            click.echo(f"{u['username']:<20} {u['role']:<11} {state:<9} {u['name'] or ''}")
+    finally:
+        db.conn.close()
+
+
+@users_cli.command("disable")
+@click.argument("username")
+def disable_command(username):
+    """Disable an account; its open sessions end at once.
+
+    Example: flask --app screening users disable dana
+    """
+    db = _db()
+    try:
+        users.disable(db, username)
+        _audit(db, "user_disable", username)
+    except users.UserError as exc:
+        raise click.ClickException(str(exc))
+    finally:
+        db.conn.close()
+    click.echo(f"Disabled {username}.")
+
+
+@users_cli.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def set_password_command(username, password_stdin):
+    """Give an account a new password (generated and printed once, or from stdin).
+
+    Example: flask --app screening users set-password dana
+    """
+    password, generated = _password(password_stdin)
+    db = _db()
+    try:
+        users.set_password(db, username, password)
+        _audit(db, "user_password", username)
+    except users.UserError as exc:
+        raise click.ClickException(str(exc))
+    finally:
+        db.conn.close()
+    click.echo(f"New password set for {username}; their open sessions were ended.")
+    if generated:
+        click.echo(f"Password (shown once, keep it safe): {password}")
+
+
+@users_cli.command("ensure-admin")
+def ensure_admin_command():
+    """On an instance with no staff accounts, create `admin` and print its password once.
+
+    Example: flask --app screening users ensure-admin
+    """
+    db = _db()
+    try:
+        if db.execute("SELECT count(*) FROM users").fetchone()[0]:
+            return
+        password = new_password()
+        users.create(db, "admin", "admin", password, "Administrator")
+        _audit(db, "user_create", "admin (admin)")
+    finally:
+        db.conn.close()
+    click.echo("")
+    click.echo("  A staff account was created for you:")
+    click.echo("    username: admin")
+    click.echo(f"    password: {password}")
+    click.echo("  It is shown only this once. Log in at /staff/ and create accounts for your team.")
+    click.echo("")

@@ -1,0 +1,92 @@
+"""Staff forms: login, the queue's filters, a decision, a new account."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_wtf import FlaskForm
+from wtforms import (DateField, PasswordField, RadioField, SelectChoice, SelectField,
+                     StringField, TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from .auth import ROLES
+
+DECISIONS = {
+    "cleared": "Cleared to book",
+    "refer_dermatology": "Refer to a dermatologist first",
+    "defer_until": "Defer until a date",
+    "consult": "Needs a consultation",
+}
+OUTCOME_LABELS = {"refer": "Refer", "defer": "Defer", "review": "Review", "prep": "Prep",
+                  "clear": "Clear"}
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", [InputRequired("Enter your username."), Length(max=64)],
+                           render_kw={"autocomplete": "username", "autocapitalize": "none"})
+    password = PasswordField("Password", [InputRequired("Enter your password."),
+                                          Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class QueueFilterForm(FlaskForm):
+    """GET filters: no CSRF (they change nothing)."""
+
+    class Meta:
+        csrf = False
+
+    outcome = SelectField("Outcome", choices=[SelectChoice("", "Any outcome")] + [
+        SelectChoice(k, v) for k, v in OUTCOME_LABELS.items()], default="", validators=[Optional()])
+    decided = SelectField("Decision", choices=[
+        SelectChoice("no", "Not yet decided"), SelectChoice("yes", "Decided"),
+        SelectChoice("all", "All")], default="no")
+    since = DateField("Submitted from", validators=[Optional()])
+    until = DateField("Submitted until", validators=[Optional()])
+    q = StringField("Name", validators=[Optional(), Length(max=100)],
+                    render_kw={"type": "search", "autocomplete": "off"})
+
+
+class DayForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    date = DateField("Date", validators=[Optional()])
+    q = StringField("Name", validators=[Optional(), Length(max=100)],
+                    render_kw={"type": "search", "autocomplete": "off"})
+
+
+class DecisionForm(FlaskForm):
+    decision = RadioField("Decision", choices=[SelectChoice(k, v) for k, v in DECISIONS.items()],
+                          validators=[InputRequired("Choose a decision.")])
+    defer_until = DateField("Defer until", validators=[Optional()])
+    note = TextAreaField("Note", [Length(max=2000, message="Keep the note to 2,000 characters.")],
+                         render_kw={"rows": 4, "maxlength": 2000})
+
+    def validate(self, extra_validators=None) -> bool:
+        """A deferral needs its date (an empty date field alone is not an error)."""
+        ok = super().validate(extra_validators)
+        if ok and self.decision.data == "defer_until":
+            if self.defer_until.data is None:
+                self.defer_until.errors = ["Give the date to defer until."]
+                return False
+            if self.defer_until.data < dt.date.today():
+                self.defer_until.errors = ["The date to defer until cannot be in the past."]
+                return False
+        return ok
+
+
+class NewUserForm(FlaskForm):
+    username = StringField("Username", [DataRequired("Enter a username."), Length(max=64)],
+                           render_kw={"autocomplete": "off", "autocapitalize": "none"})
+    name = StringField("Full name", [Optional(), Length(max=200)])
+    role = SelectField("Role", choices=[SelectChoice(r, r.replace("_", " ")) for r in ROLES])
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    action = StringField("Action", [Optional(), Length(max=40)])
+    username = StringField("User", [Optional(), Length(max=64)])
+    submission = StringField("Submission id", [Optional(), Length(max=12)])
+    date = DateField("Date", validators=[Optional()])

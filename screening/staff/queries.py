@@ -1,0 +1,138 @@
+"""The staff pages' reads: the provider queue, a day's clients, the audit log.
+
+The queue pages by keyset (the last row's severity, time and id), never OFFSET, so the
+last of 2,000 pages costs what the first does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+import sqlite_utils
+
+PAGE_SIZE = 50
+ORDER = "outcome_rank, submitted_at, id"
+COLUMNS = ("id, client_name, date_of_birth, submitted_at, appointment_date, day, outcome, "
+           "flag_count, decision")
+
+
+@dataclass
+class Page:
+    rows: list[dict]
+    first_key: str | None = None
+    last_key: str | None = None
+    has_prev: bool = False
+    has_next: bool = False
+    params: dict = field(default_factory=dict)
+
+
+def name_match(text: str) -> str | None:
+    """An FTS5 query matching names with words starting with each typed word."""
+    words = re.findall(r"\w+", text or "")
+    return " ".join(f'"{w}"*' for w in words[:5]) or None
+
+
+def _key(row: dict) -> str:
+    return f"{row['outcome_rank']}~{row['submitted_at']}~{row['id']}"
+
+
+def _parse_key(key: str | None):
+    try:
+        rank, stamp, row_id = (key or "").split("~")
+        return int(rank), stamp, int(row_id)
+    except ValueError:
+        return None
+
+
+def local_midnight_utc(day: dt.date) -> str:
+    """The UTC time stamp at which the clinic's day begins."""
+    start = dt.datetime.combine(day, dt.time.min).astimezone()
+    return start.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def queue(db: sqlite_utils.Database, outcome: str | None = None, decided: str = "no",
+          since: dt.date | None = None, until: dt.date | None = None, name: str | None = None,
+          after: str | None = None, before: str | None = None, last: bool = False) -> Page:
+    """A page of submitted submissions: most severe first, then waiting longest first."""
+    where, params = ["status = 'submitted'"], []
+    if decided in ("no", "yes"):
+        where.append(f"(decision IS NULL) = {1 if decided == 'no' else 0}")
+    if outcome:
+        where.append("outcome = ?")
+        params.append(outcome)
+    if since:
+        where.append("submitted_at >= ?")
+        params.append(local_midnight_utc(since))
+    if until:
+        where.append("submitted_at < ?")
+        params.append(local_midnight_utc(until + dt.timedelta(days=1)))
+    match = name_match(name)
+    if match:
+        where.append("id IN (SELECT rowid FROM names_fts WHERE names_fts MATCH ?)")
+        params.append(match)
+    descending = last
+    cursor = _parse_key(after) or _parse_key(before)
+    if cursor and not last:
+        descending = _parse_key(after) is None
+        where.append(f"(outcome_rank, submitted_at, id) {'<' if descending else '>'} (?, ?, ?)")
+        params.extend(cursor)
+    order = ", ".join(f"{c} DESC" for c in ORDER.split(", ")) if descending else ORDER
+    sql = (f"SELECT {COLUMNS}, outcome_rank FROM submissions WHERE {' AND '.join(where)} "
+           f"ORDER BY {order} LIMIT {PAGE_SIZE + 1}")
+    rows = list(db.query(sql, params))
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    if descending:
+        rows.reverse()
+    page = Page(rows)
+    if rows:
+        page.first_key, page.last_key = _key(rows[0]), _key(rows[-1])
+    if last:
+        page.has_prev, page.has_next = more, False
+    elif descending:  # a "previous" page
+        page.has_prev, page.has_next = more, True
+    else:
+        page.has_prev, page.has_next = cursor is not None, more
+    return page
+
+
+def day_clients(db: sqlite_utils.Database, day: dt.date, name: str | None = None) -> list[dict]:
+    """A date's clients (by appointment date, else submission date), by name."""
+    where, params = ["status = 'submitted'", "day = ?"], [day.isoformat()]
+    match = name_match(name)
+    if match:
+        where.append("id IN (SELECT rowid FROM names_fts WHERE names_fts MATCH ?)")
+        params.append(match)
+    return list(db.query(f"SELECT {COLUMNS} FROM submissions WHERE {' AND '.join(where)} "
+                         "ORDER BY name_key, id", params))
+
+
+def decisions(db: sqlite_utils.Database, submission_id: int) -> list[dict]:
+    """A submission's decisions, newest first, with who made them."""
+    return list(db.query(
+        "SELECT d.decision, d.defer_until, d.note, d.at, u.username, u.name "
+        "FROM decisions d LEFT JOIN users u ON u.id = d.user_id "
+        "WHERE d.submission_id = ? ORDER BY d.at DESC, d.id DESC", [submission_id]))
+
+
+def audit_rows(db: sqlite_utils.Database, action: str | None = None, username: str | None = None,
+               submission_id: int | None = None, day: dt.date | None = None,
+               before: int | None = None, limit: int = 100) -> tuple[list[dict], bool]:
+    """Audit rows, newest first, and whether older ones exist."""
+    where, params = ["1 = 1"], []
+    for column, value in (("action", action), ("username", username),
+                          ("submission_id", submission_id)):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if day:
+        where.append("at >= ? AND at < ?")
+        params += [local_midnight_utc(day), local_midnight_utc(day + dt.timedelta(days=1))]
+    if before:
+        where.append("id < ?")
+        params.append(before)
+    rows = list(db.query(f"SELECT * FROM audit WHERE {' AND '.join(where)} "
+                         f"ORDER BY id DESC LIMIT {limit + 1}", params))
+    return rows[:limit], len(rows) > limit

@@ -1,0 +1,213 @@
+"""The staff area: log in, the provider queue, a submission and its decision, the front
+desk's day, the audit log and staff accounts. Every view and change is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import (Blueprint, abort, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_login import current_user, logout_user
+
+from .. import audit, current_questionnaire, today
+from ..db import get_db, now, transaction
+from ..questionnaire import age_on
+from ..submissions import get_submission
+from . import queries, users
+from .auth import (authenticate, locked_out, new_password, revoke, role_required, safe_next,
+                   start_session)
+from .forms import (DECISIONS, OUTCOME_LABELS, AuditFilterForm, DayForm, DecisionForm,
+                    LoginForm, NewUserForm, QueueFilterForm)
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+
+@bp.app_context_processor
+def staff_names():
+    return {"DECISIONS": DECISIONS, "OUTCOME_LABELS": OUTCOME_LABELS, "age_on": age_on,
+            "local_time": local_time}
+
+
+def local_time(stamp: str | None) -> str:
+    """A stored UTC time as the clinic reads it: 2026-11-25 14:05."""
+    if not stamp:
+        return ""
+    return dt.datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _home():
+    return url_for("staff.queue" if current_user.can("provider") else "staff.day")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Log in; five failures for a name from one address lock it for 15 minutes."""
+    if current_user.is_authenticated:
+        return redirect(_home())
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        username, address = form.username.data.strip(), request.remote_addr or "?"
+        if locked_out(username, address):
+            audit.record("login_refused", username=username[:64])
+            flash("Too many attempts. For your security, logging in with this name is paused "
+                  "for 15 minutes. An administrator can help sooner.", "error")
+            status = 429
+        else:
+            user = authenticate(username, form.password.data, address)
+            if user is None:
+                audit.record("login_failed", username=username[:64])
+                flash("That username and password do not match an active account.", "error")
+                status = 401
+            else:
+                start_session(user)
+                audit.record("login")
+                return redirect(safe_next(request.args.get("next")) or _home())
+    elif request.method == "POST":
+        status = 422
+    return render_template("staff/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    """End the session on the server, then in the browser."""
+    if current_user.is_authenticated:
+        audit.record("logout")
+        revoke(current_user.session_id)
+        logout_user()
+    session.clear()
+    flash("You are logged out.")
+    return redirect(url_for("staff.login"))
+
+
+@bp.get("/")
+@role_required("provider")
+def queue():
+    """Submitted screenings, most severe first, then waiting longest first."""
+    form = QueueFilterForm(request.args)
+    valid = form.validate()
+    args = {k: v for k, v in request.args.items() if k in form._fields and v}
+    page = queries.queue(
+        get_db(), outcome=form.outcome.data or None, decided=form.decided.data or "no",
+        since=form.since.data if valid else None, until=form.until.data if valid else None,
+        name=form.q.data, after=request.args.get("after"), before=request.args.get("before"),
+        last=request.args.get("last") == "1")
+    return render_template("staff/queue.html", form=form, page=page, args=args,
+                           today=today())
+
+
+@bp.get("/submissions/<int:submission_id>")
+@role_required("provider")
+def submission(submission_id: int):
+    """Everything a provider needs to decide: flags and why, every answer, history."""
+    sub = get_submission(get_db(), submission_id)
+    if sub is None:
+        abort(404)
+    audit.record("view_submission", submission_id=submission_id)
+    return _submission_page(sub, DecisionForm())
+
+
+def _submission_page(sub: dict, form: DecisionForm, status: int = 200):
+    db = get_db()
+    read = {qid for flag in sub["flags"] for qid in flag.get("fields", {})}
+    version = None
+    if sub["rules_version"]:
+        version = sub["rules_version"]
+    return render_template(
+        "staff/submission.html", sub=sub, qn=current_questionnaire(), read=read, form=form,
+        history=queries.decisions(db, sub["id"]), version=version,
+        age=age_on(sub["date_of_birth"], today())), status
+
+
+@bp.post("/submissions/<int:submission_id>/decision")
+@role_required("provider")
+def decide(submission_id: int):
+    """Record a decision; earlier ones stay in the history."""
+    db = get_db()
+    sub = get_submission(db, submission_id)
+    if sub is None:
+        abort(404)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        return _submission_page(sub, form, 422)
+    defer = form.defer_until.data.isoformat() if form.decision.data == "defer_until" else None
+    with transaction(db):
+        db.execute("INSERT INTO decisions (submission_id, decision, defer_until, note, user_id, "
+                   "at) VALUES (?, ?, ?, ?, ?, ?)",
+                   [submission_id, form.decision.data, defer, (form.note.data or "").strip(),
+                    current_user.id_number, now()])
+        db.execute("UPDATE submissions SET decision = ? WHERE id = ?",
+                   [form.decision.data, submission_id])
+    audit.record("decision", submission_id=submission_id, detail=form.decision.data)
+    flash(f"Decision recorded: {DECISIONS[form.decision.data]}.")
+    return redirect(url_for("staff.submission", submission_id=submission_id))
+
+
+@bp.get("/day")
+@role_required("front_desk")
+def day():
+    """The front desk's list: a date's clients, with print buttons."""
+    form = DayForm(request.args)
+    form.validate()
+    chosen = form.date.data or today()
+    clients = queries.day_clients(get_db(), chosen, form.q.data)
+    return render_template("staff/day.html", form=form, day=chosen, clients=clients,
+                           prev_day=chosen - dt.timedelta(days=1),
+                           next_day=chosen + dt.timedelta(days=1))
+
+
+@bp.get("/audit")
+@role_required("admin")
+def audit_log():
+    """Who did what and when (never answers). Read only: nothing here edits it."""
+    form = AuditFilterForm(request.args)
+    form.validate()
+    submission_id = form.submission.data if (form.submission.data or "").isdigit() else None
+    before = request.args.get("before", "")
+    rows, older = queries.audit_rows(get_db(), action=form.action.data or None,
+                                     username=form.username.data or None,
+                                     submission_id=submission_id, day=form.date.data,
+                                     before=int(before) if before.isdigit() else None)
+    args = {k: v for k, v in request.args.items() if k in form._fields and v}
+    return render_template("staff/audit.html", form=form, rows=rows, older=older, args=args,
+                           actions=audit.ACTIONS)
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@role_required("admin")
+def users_page():
+    """Staff accounts: create one (its password shown once), disable one."""
+    db = get_db()
+    form = NewUserForm()
+    password = None
+    status = 200
+    if form.validate_on_submit():
+        password = new_password()
+        try:
+            users.create(db, form.username.data, form.role.data, password, form.name.data)
+        except users.UserError as exc:
+            form.username.errors.append(str(exc).capitalize() + ".")
+            password, status = None, 422
+        else:
+            audit.record("user_create", detail=f"{form.username.data.strip()} ({form.role.data})")
+    elif request.method == "POST":
+        status = 422
+    return render_template("staff/users.html", form=form, users=users.all_users(db),
+                           created=form.username.data if password else None,
+                           password=password), status
+
+
+@bp.post("/users/<username>/disable")
+@role_required("admin")
+def disable_user(username: str):
+    """Disable an account; its sessions end at once."""
+    if username == current_user.username:
+        flash("You cannot disable your own account.", "error")
+        return redirect(url_for("staff.users_page"))
+    try:
+        users.disable(get_db(), username)
+    except users.UserError:
+        abort(404)
+    audit.record("user_disable", detail=username)
+    flash(f"{username} is disabled and logged out everywhere.")
+    return redirect(url_for("staff.users_page"))

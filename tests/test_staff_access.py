@@ -1,0 +1,184 @@
+"""Staff accounts: the route x role matrix, lockout, idle logoff, sessions that really end."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import pytest
+from helpers import PASSWORD, csrf_token, log_in, make_user
+
+
+def db(app):
+    conn = sqlite3.connect(app.config["DATABASE"])
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+ROUTES = [  # (method, url, lowest role allowed)
+    ("GET", "/staff/", "provider"),
+    ("GET", "/staff/submissions/{id}", "provider"),
+    ("POST", "/staff/submissions/{id}/decision", "provider"),
+    ("GET", "/staff/day", "front_desk"),
+    ("GET", "/staff/audit", "admin"),
+    ("GET", "/staff/users", "admin"),
+    ("POST", "/staff/users", "admin"),
+    ("POST", "/staff/users/someone/disable", "admin"),
+]
+RANK = {"front_desk": 0, "provider": 1, "admin": 2}
+
+
+def request(client, method, url, submission_id):
+    url = url.format(id=submission_id)
+    if method == "GET":
+        return client.get(url)
+    page = client.get("/staff/day")
+    token = csrf_token(page.text if page.status_code == 200 else client.get("/staff/login").text)
+    return client.post(url, data={"csrf_token": token, "decision": "cleared",
+                                  "username": "newperson", "role": "front_desk"})
+
+
+@pytest.mark.parametrize("method, url, need", ROUTES)
+@pytest.mark.parametrize("role", ["anonymous", "front_desk", "provider", "admin", "disabled"])
+def test_route_role_matrix(app, staff, submitted, method, url, need, role):
+    submission_id = submitted()
+    make_user(app, "someone", "front_desk")
+    if role == "anonymous":
+        client = app.test_client()
+    elif role == "disabled":
+        client = staff("provider")
+        conn = db(app)
+        conn.execute("UPDATE users SET active = 0 WHERE username = 'provider-user'")
+        conn.commit()
+        conn.close()
+    else:
+        client = staff(role)
+    response = request(client, method, url, submission_id)
+    if role in ("anonymous", "disabled"):
+        if method == "GET":
+            assert response.status_code == 302 and "/staff/login" in response.location
+        else:
+            assert response.status_code in (302, 400)  # to the login page, or no CSRF session
+        assert "Ana María" not in response.text
+    elif RANK[role] >= RANK[need]:
+        assert response.status_code in (200, 302), (role, url, response.status_code)
+    else:
+        assert response.status_code == 403 and "Not allowed" in response.text
+        assert "Ana María" not in response.text
+
+
+def test_client_pages_show_no_staff_data(client, submitted):
+    submitted(full_name="Hidden Person", signature="Hidden Person")
+    for url in ("/", "/done", "/review", "/continue"):
+        assert "Hidden Person" not in client.get(url).text
+
+
+def test_login_failures_lock_the_name_for_this_address(app):
+    make_user(app, "dana", "provider")
+    client = app.test_client()
+    for _ in range(5):
+        response = log_in(client, "dana", "wrong password!")
+        assert response.status_code == 401
+        assert "do not match an active account" in response.text
+    # The sixth try is refused, even with the right password, on another "worker".
+    from screening import create_app
+    other = create_app({"SECRET_KEY": "test-secret", "DATABASE": app.config["DATABASE"],
+                        "TESTING": True}).test_client()
+    response = log_in(other, "dana", PASSWORD)
+    assert response.status_code == 429 and "paused for 15 minutes" in response.text
+    # From another address the name still works.
+    page = other.get("/staff/login")
+    response = other.post("/staff/login", data={"csrf_token": csrf_token(page.text),
+                                                "username": "dana", "password": PASSWORD},
+                          environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert response.status_code == 302
+    # After 15 minutes the lock lifts.
+    conn = db(app)
+    conn.execute("UPDATE login_attempts SET at = ?", [
+        (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=16)).isoformat()])
+    conn.commit()
+    conn.close()
+    assert log_in(app.test_client(), "dana").status_code == 302
+
+
+def test_unknown_name_and_wrong_password_get_the_same_message(app):
+    make_user(app, "dana", "provider")
+    a = log_in(app.test_client(), "nobody", PASSWORD)
+    b = log_in(app.test_client(), "dana", "wrong password!")
+    assert a.status_code == b.status_code == 401
+    assert "do not match an active account" in a.text and "do not match an active account" in b.text
+
+
+def test_the_session_changes_at_login(app):
+    make_user(app, "dana", "provider")
+    client = app.test_client()
+    client.get("/staff/login")
+    before = client.get_cookie("screening").value
+    log_in(client, "dana")
+    after = client.get_cookie("screening").value
+    assert before != after
+    log_in(client2 := app.test_client(), "dana")
+    conn = db(app)
+    assert conn.execute("SELECT count(DISTINCT id) FROM staff_sessions").fetchone()[0] == 2
+    conn.close()
+    assert client2.get_cookie("screening").value != after
+
+
+def _copied(app, client):
+    copy = app.test_client()
+    copy.set_cookie("screening", client.get_cookie("screening").value)
+    return copy
+
+
+def test_a_cookie_copied_before_logout_is_refused_afterwards(app, staff):
+    client = staff("provider")
+    copy = _copied(app, client)
+    assert copy.get("/staff/").status_code == 200
+    page = client.get("/staff/")
+    client.post("/staff/logout", data={"csrf_token": csrf_token(page.text)})
+    assert client.get("/staff/").status_code == 302
+    assert copy.get("/staff/").status_code == 302
+
+
+def test_a_cookie_copied_before_disabling_is_refused_afterwards(app, staff):
+    client = staff("provider")
+    copy = _copied(app, client)
+    admin = staff("admin")
+    page = admin.get("/staff/users")
+    response = admin.post("/staff/users/provider-user/disable",
+                          data={"csrf_token": csrf_token(page.text)})
+    assert response.status_code == 302
+    assert copy.get("/staff/").status_code == 302
+    assert log_in(app.test_client(), "provider-user").status_code == 401
+
+
+def test_idle_staff_are_logged_off_and_the_cookie_dies(app, staff):
+    client = staff("provider")
+    copy = _copied(app, client)
+    conn = db(app)
+    conn.execute("UPDATE staff_sessions SET last_seen = ?", [
+        (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=16)).isoformat()])
+    conn.commit()
+    response = client.get("/staff/")
+    assert response.status_code == 302 and "/staff/login" in response.location
+    assert "without activity" in client.get(response.location).text
+    assert conn.execute("SELECT count(*) FROM audit WHERE action = 'idle_logoff'").fetchone()[0] == 1
+    conn.close()
+    # Activity would not revive it: the record is revoked.
+    assert copy.get("/staff/").status_code == 302
+
+
+@pytest.mark.parametrize("target, lands", [
+    ("/staff/day", "/staff/day"), ("//evil.example/x", "/staff/"),
+    ("https://evil.example/", "/staff/"), ("/\\evil.example", "/staff/"),
+    ("javascript:alert(1)", "/staff/")])
+def test_next_after_login_must_be_a_local_path(app, target, lands):
+    make_user(app, "dana", "provider")
+    response = log_in(app.test_client(), "dana", next_url=target)
+    assert response.status_code == 302 and response.location == lands
+
+
+def test_anonymous_is_sent_to_login_with_next(app):
+    response = app.test_client().get("/staff/day?date=2026-01-02")
+    assert response.status_code == 302
+    assert response.location.startswith("/staff/login?next=")

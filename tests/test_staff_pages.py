@@ -1,0 +1,227 @@
+"""The provider queue, a submission and its decisions, the front desk, the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sqlite3
+
+from helpers import PASSWORD, TODAY, csrf_token, log_in
+
+
+def rows(app, sql, params=()):
+    conn = sqlite3.connect(app.config["DATABASE"])
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, params)]
+    finally:
+        conn.close()
+
+
+def names_in_order(html: str) -> list[str]:
+    return re.findall(r'<a href="/staff/submissions/\d+">([^<]+)</a>', html)
+
+
+def test_queue_orders_by_severity_then_waiting_longest(staff, submitted):
+    submitted(full_name="Prep Early", signature="Prep Early")
+    submitted(full_name="Refer Person", signature="Refer Person", active_acne=True)
+    submitted(full_name="Review Person", signature="Review Person", skin_type="type_5")
+    submitted(full_name="Defer Person", signature="Defer Person", sunburn_recent=True)
+    page = staff("provider").get("/staff/")
+    assert names_in_order(page.text) == ["Refer Person", "Defer Person", "Review Person",
+                                         "Prep Early"]
+    assert '<span class="badge refer">Refer</span>' in page.text
+
+
+def test_queue_filters(app, staff, submitted):
+    a = submitted(full_name="Zoë Acne", signature="Zoë Acne", active_acne=True)
+    submitted(full_name="Bob Burn", signature="Bob Burn", sunburn_recent=True)
+    client = staff("provider")
+    assert names_in_order(client.get("/staff/?outcome=refer").text) == ["Zoë Acne"]
+    assert names_in_order(client.get("/staff/?q=zoe").text) == ["Zoë Acne"]  # accents ignored
+    assert names_in_order(client.get("/staff/?q=acn").text) == ["Zoë Acne"]  # any word, prefix
+    tomorrow = (TODAY + dt.timedelta(days=1)).isoformat()
+    assert names_in_order(client.get(f"/staff/?since={tomorrow}").text) == []
+    assert len(names_in_order(client.get(f"/staff/?until={TODAY.isoformat()}").text)) == 2
+    page = client.get(f"/staff/submissions/{a}")
+    client.post(f"/staff/submissions/{a}/decision", data={
+        "csrf_token": csrf_token(page.text), "decision": "refer_dermatology", "note": ""})
+    assert names_in_order(client.get("/staff/").text) == ["Bob Burn"]  # default: not decided
+    assert names_in_order(client.get("/staff/?decided=yes").text) == ["Zoë Acne"]
+    assert len(names_in_order(client.get("/staff/?decided=all").text)) == 2
+
+
+def test_queue_pages_of_50_forward_back_and_last(app, staff):
+    from screening import current_questionnaire, current_rules
+    from screening.db import get_db
+    from screening.demo import seed
+    import random
+    with app.app_context():
+        seed(get_db(), current_questionnaire(), current_rules(), 120, random.Random(1), TODAY)
+    client = staff("provider")
+    first = client.get("/staff/?decided=all")
+    assert len(names_in_order(first.text)) == 50 and "First" not in first.text
+    seen = []
+    page = first
+    while True:
+        seen += re.findall(r'href="/staff/submissions/(\d+)"', page.text)
+        nxt = re.search(r'href="([^"]*after=[^"]*)" rel="next"', page.text)
+        if not nxt:
+            break
+        page = client.get(nxt.group(1).replace("&amp;", "&"))
+    assert len(seen) == len(set(seen)) == 120  # every submission exactly once
+    last = client.get("/staff/?decided=all&last=1")
+    assert re.findall(r'href="/staff/submissions/(\d+)"', last.text) == seen[-50:]
+    prev = re.search(r'href="([^"]*before=[^"]*)" rel="prev"', last.text).group(1)
+    back = client.get(prev.replace("&amp;", "&"))
+    assert re.findall(r'href="/staff/submissions/(\d+)"', back.text) == seen[-100:-50]
+
+
+def test_submission_page_explains_every_flag_and_shows_every_answer(app, staff, submitted):
+    sid = submitted(active_acne=True, cold_sores=True, cold_sore_now=False,
+                    notes="<script>alert(1)</script> please")
+    page = staff("provider").get(f"/staff/submissions/{sid}")
+    sub = rows(app, "SELECT flags, rules_version FROM submissions")[0]
+    for flag in json.loads(sub["flags"]):
+        assert flag["staff_message"] in page.text.replace("&#39;", "'")
+    assert "Do you have active acne" in page.text and "It read these answers" in page.text
+    assert sub["rules_version"][:8] in page.text
+    assert "[Ramsdell]" in page.text  # the rule's source
+    assert '<span class="mark">FLAG</span> Yes' in page.text  # the answer that fired
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; please" in page.text
+    assert "<script>alert(1)" not in page.text
+    assert "Ana María Pérez" in page.text and "(age 45)" in page.text
+
+
+def test_decisions_are_kept_as_history(app, staff, submitted):
+    sid = submitted(sunburn_recent=True)
+    client = staff("provider")
+    page = client.get(f"/staff/submissions/{sid}")
+    token = csrf_token(page.text)
+    response = client.post(f"/staff/submissions/{sid}/decision", data={
+        "csrf_token": token, "decision": "defer_until", "note": "Sunburn must heal"})
+    assert response.status_code == 422 and "Give the date to defer until." in response.text
+    later = (TODAY + dt.timedelta(days=14)).isoformat()
+    client.post(f"/staff/submissions/{sid}/decision", data={
+        "csrf_token": token, "decision": "defer_until", "defer_until": later,
+        "note": "Sunburn must heal"})
+    client.post(f"/staff/submissions/{sid}/decision", data={
+        "csrf_token": token, "decision": "cleared", "note": "Healed, seen in clinic"})
+    page = client.get(f"/staff/submissions/{sid}").text
+    assert page.index("Cleared to book") < page.index("Defer until a date</strong> until")
+    assert f"until {later}" in page and "Sunburn must heal" in page and "(current)" in page
+    history = rows(app, "SELECT decision FROM decisions ORDER BY id")
+    assert [h["decision"] for h in history] == ["defer_until", "cleared"]
+    assert rows(app, "SELECT decision FROM submissions")[0]["decision"] == "cleared"
+
+
+def test_front_desk_sees_the_day_and_cannot_decide(app, staff, submitted):
+    today_id = submitted(full_name="Today Person", signature="Today Person",
+                         appointment_date=TODAY.isoformat())
+    submitted(full_name="Later Person", signature="Later Person",
+              appointment_date=(TODAY + dt.timedelta(days=3)).isoformat())
+    desk = staff("front_desk")
+    page = desk.get("/staff/day")
+    assert "Today Person" in page.text and "Later Person" not in page.text
+    later = desk.get(f"/staff/day?date={(TODAY + dt.timedelta(days=3)).isoformat()}")
+    assert "Later Person" in later.text and "Today Person" not in later.text
+    assert "Today Person" in desk.get("/staff/day?q=tod").text
+    assert "Today Person" not in desk.get("/staff/day?q=zzz").text
+    response = desk.post(f"/staff/submissions/{today_id}/decision", data={
+        "csrf_token": csrf_token(page.text), "decision": "cleared"})
+    assert response.status_code == 403
+    assert rows(app, "SELECT count(*) AS n FROM decisions")[0]["n"] == 0
+
+
+def test_each_audited_action_writes_one_row_without_answers_or_names(app, staff, submitted):
+    sid = submitted(full_name="Secret Name", signature="Secret Name",
+                    notes="very private note", medications_list="Warfarin 5 mg")
+    client = app.test_client()
+    from helpers import make_user
+    make_user(app, "dana", "provider")
+    make_user(app, "boss", "admin")
+
+    def actions():
+        return [r["action"] for r in rows(app, "SELECT action FROM audit ORDER BY id")]
+
+    log_in(client, "dana", "wrong!")
+    assert actions() == ["login_failed"]
+    log_in(client, "dana")
+    assert actions()[-1] == "login"
+    page = client.get(f"/staff/submissions/{sid}")
+    assert actions()[-1] == "view_submission"
+    client.post(f"/staff/submissions/{sid}/decision", data={
+        "csrf_token": csrf_token(page.text), "decision": "consult", "note": "Secret Name note"})
+    assert actions()[-1] == "decision"
+    client.post("/staff/logout", data={"csrf_token": csrf_token(page.text)})
+    assert actions()[-1] == "logout"
+    admin = app.test_client()
+    log_in(admin, "boss")
+    page = admin.get("/staff/users")
+    admin.post("/staff/users", data={"csrf_token": csrf_token(page.text), "username": "newbie",
+                                     "role": "front_desk", "name": "New Person"})
+    admin.post("/staff/users/newbie/disable", data={"csrf_token": csrf_token(page.text)})
+    assert actions() == ["login_failed", "login", "view_submission", "decision", "logout",
+                         "login", "user_create", "user_disable"]
+    audit = rows(app, "SELECT * FROM audit")
+    text = json.dumps(audit)
+    for secret in ("Secret Name", "very private note", "Warfarin", "Ana María"):
+        assert secret not in text
+    decision = [r for r in audit if r["action"] == "decision"][0]
+    assert decision["submission_id"] == sid and decision["username"] == "dana"
+    assert decision["detail"] == "consult"
+    log = admin.get("/staff/audit?action=decision")
+    assert "consult" in log.text and "user_create" not in log.text.split("<tbody>")[1]
+
+
+def test_admin_creates_an_account_whose_password_works(app, staff):
+    admin = staff("admin")
+    page = admin.get("/staff/users")
+    response = admin.post("/staff/users", data={"csrf_token": csrf_token(page.text),
+                                                "username": "frank", "role": "front_desk"})
+    password = re.search(r'<code class="password">([^<]+)</code>', response.text).group(1)
+    assert log_in(app.test_client(), "frank", password).location == "/staff/day"
+
+
+def test_users_cli(runner, app):
+    result = runner.invoke(args=["users", "create", "dana", "--role", "provider",
+                                 "--name", "Dr Dana Lee"])
+    assert result.exit_code == 0, result.output
+    password = result.output.split("keep it safe): ")[1].strip()
+    assert len(password) >= 16 and log_in(app.test_client(), "dana", password).status_code == 302
+    result = runner.invoke(args=["users", "create", "eve", "--role", "admin", "--password-stdin"],
+                           input=PASSWORD + "\n")
+    assert result.exit_code == 0 and PASSWORD not in result.output
+    assert log_in(app.test_client(), "eve").status_code == 302
+    assert runner.invoke(args=["users", "create", "dana", "--role", "admin"]).exit_code == 1
+    listed = runner.invoke(args=["users", "list"]).output
+    assert "dana" in listed and "provider" in listed and "Dr Dana Lee" in listed
+    assert runner.invoke(args=["users", "disable", "dana"]).exit_code == 0
+    assert "disabled" in runner.invoke(args=["users", "list"]).output
+    assert log_in(app.test_client(), "dana", password).status_code == 401
+    result = runner.invoke(args=["users", "set-password", "eve", "--password-stdin"],
+                           input="another long password\n")
+    assert result.exit_code == 0
+    assert log_in(app.test_client(), "eve", "another long password").status_code == 302
+    missing = runner.invoke(args=["users", "disable", "nobody"])
+    assert missing.exit_code == 1 and "no user named 'nobody'" in missing.output
+
+
+def test_ensure_admin_only_on_an_empty_instance(runner, app):
+    first = runner.invoke(args=["users", "ensure-admin"])
+    assert first.exit_code == 0 and "username: admin" in first.output
+    password = first.output.split("password: ")[1].split()[0]
+    assert log_in(app.test_client(), "admin", password).status_code == 302
+    second = runner.invoke(args=["users", "ensure-admin"])
+    assert second.exit_code == 0 and second.output == ""
+
+
+def test_demo_adds_varied_submissions(runner, app):
+    result = runner.invoke(args=["demo", "--count", "300", "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    outcomes = {r["outcome"] for r in rows(app, "SELECT DISTINCT outcome FROM submissions")}
+    assert {"refer", "defer", "review", "prep"} <= outcomes
+    assert rows(app, "SELECT count(*) AS n FROM submissions WHERE status='submitted'")[0]["n"] == 300
+    days = rows(app, "SELECT min(day) AS lo, max(day) AS hi FROM submissions")[0]
+    assert days["lo"] < TODAY.isoformat() < days["hi"]
