@@ -7,7 +7,7 @@ PORT ?= 5000
 WORKERS ?= 2
 FLASK := $(BIN)/flask --app screening
 
-.PHONY: run dev test test-fast bench lint install clean-venv
+.PHONY: run dev test test-fast bench lint install clean-venv prepare fonts chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,7 @@ instance/config.py:
 	umask 077 && $(PYTHON) -c "import secrets; print('SECRET_KEY = %r' % secrets.token_hex(32))" > $@
 	chmod 600 $@
 
-prepare: $(VENV)/.installed instance/config.py
+prepare: $(VENV)/.installed instance/config.py fonts
 	$(FLASK) init-db
 	$(FLASK) users ensure-admin
 
@@ -42,13 +42,23 @@ run: prepare
 dev: prepare
 	$(FLASK) run --debug --host $(HOST) --port $(PORT)
 
+# Fonts for client names in any script on the PDFs: DejaVu (Latin, Cyrillic, Greek, Arabic,
+# Hebrew) ships with Debian; these add CJK, Devanagari and emoji.
+PDF_FONTS := fonts-droid-fallback fonts-lohit-deva fonts-noto-color-emoji
+fonts:
+	@fc-list | grep -q "Droid Sans Fallback" && fc-list | grep -q "Lohit Devanagari" \
+		&& fc-list | grep -q "Noto Color Emoji" || { \
+		echo "Installing fonts for the PDF summaries: $(PDF_FONTS)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_FONTS) >/dev/null) \
+		|| echo "warning: could not install $(PDF_FONTS); PDFs may miss CJK, Devanagari or emoji glyphs"; }
+
 # Debian's Chromium for the browser tests (Playwright's own download cannot work here).
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "Installing Debian's chromium for the browser tests..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: $(VENV)/.installed-test chromium
+test: $(VENV)/.installed-test chromium fonts
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.installed-test

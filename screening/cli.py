@@ -5,11 +5,12 @@ Each command's docstring is its --help; mistakes become one clear line and exit 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from . import current_questionnaire, current_rules, today
 from .db import connect
@@ -43,7 +44,44 @@ def import_command(file) -> None:
     click.echo(submission_id)
 
 
+@click.command("pdf")
+@click.argument("submission_id", required=False, type=int)
+@click.option("--day", "day", default=None, help="Print a day's batch (YYYY-MM-DD) instead.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="Where to write the PDF.")
+@with_appcontext
+def pdf_command(submission_id: int | None, day: str | None, output: str) -> None:
+    """Write a client's PDF summary, or a day's batch, to a file.
+
+    Examples: flask --app screening pdf 42 -o summary.pdf
+              flask --app screening pdf --day 2026-11-25 -o today.pdf
+    """
+    from . import pdf
+    if (submission_id is None) == (day is None):
+        raise click.UsageError("give a SUBMISSION_ID or --day YYYY-MM-DD (one of them)")
+    db = connect(current_app.config["DATABASE"])
+    try:
+        if day is not None:
+            try:
+                chosen = dt.date.fromisoformat(day)
+            except ValueError:
+                raise click.ClickException(f"--day {day}: not a date like 2026-11-25") from None
+            data = pdf.day_pdf(db, chosen)
+            if data is None:
+                raise click.ClickException(f"no submitted screenings for {chosen.isoformat()}")
+        else:
+            data = pdf.summary_pdf(db, submission_id)
+            if data is None:
+                raise click.ClickException(f"no submitted screening with id {submission_id}")
+    finally:
+        db.conn.close()
+    with open(output, "wb") as out:
+        out.write(data)
+    click.echo(f"Wrote {output} ({len(data):,} bytes).")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(pdf_command)
     app.cli.add_command(submissions_cli)
     from .rules_cli import rules_cli
     from .staff.cli import users_cli

@@ -211,3 +211,32 @@ def disable_user(username: str):
     audit.record("user_disable", detail=username)
     flash(f"{username} is disabled and logged out everywhere.")
     return redirect(url_for("staff.users_page"))
+
+
+@bp.get("/submissions/<int:submission_id>/summary.pdf")
+@role_required("front_desk")
+def summary_pdf(submission_id: int):
+    """One client's PDF summary, for the front desk and providers."""
+    from .. import pdf
+    db = get_db()
+    data = pdf.summary_pdf(db, submission_id)
+    if data is None:
+        abort(404)
+    audit.record("print_summary", submission_id=submission_id)
+    return pdf.pdf_response(data, pdf.summary_filename(get_submission(db, submission_id)))
+
+
+@bp.get("/day/<day>.pdf")
+@role_required("front_desk")
+def day_pdf(day: str):
+    """A day's batch: a cover page, then each client's summary on a new page."""
+    from .. import pdf
+    try:
+        chosen = dt.date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    data = pdf.day_pdf(get_db(), chosen)
+    if data is None:
+        abort(404)
+    audit.record("print_day", detail=chosen.isoformat())
+    return pdf.pdf_response(data, pdf.day_filename(chosen))

@@ -1,0 +1,127 @@
+"""Staff PDF summaries: HTML templates rendered by WeasyPrint, fetching nothing but our CSS.
+
+Client text reaches the PDF only through Jinja's autoescaping; behind that, the URL fetcher
+serves files from the app's own static folder and refuses every other URL, so a name such
+as <img src="file:///etc/passwd"> can never read a file or call a server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import mimetypes
+import threading
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from flask import Response, current_app, render_template
+
+from . import current_questionnaire
+from .questionnaire import age_on
+from .staff.queries import day_clients, decisions
+from .submissions import get_submission
+
+_lock = threading.Lock()
+STATIC = (Path(__file__).parent / "static").resolve()
+PRINT_CSS = STATIC / "css" / "print.css"
+
+
+class RefusedURL(ValueError):
+    """A URL the PDF renderer must not fetch."""
+
+
+def _fetcher_class():
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class StaticOnlyFetcher(URLFetcher):
+        """Serve file:// URLs inside screening/static; refuse everything else, redirects too."""
+
+        def __init__(self):
+            super().__init__(allowed_protocols={"file"}, allow_redirects=False, timeout=1)
+
+        def fetch(self, url, headers=None):
+            parts = urlsplit(url)
+            if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+                raise RefusedURL("only the app's own static files may be fetched")
+            path = Path(unquote(parts.path)).resolve()
+            if not path.is_relative_to(STATIC) or not path.is_file():
+                raise RefusedURL("only the app's own static files may be fetched")
+            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(path.as_uri(), body=path.read_bytes(),
+                                      headers={"Content-Type": mime})
+
+    return StaticOnlyFetcher
+
+
+@lru_cache(maxsize=1)
+def _renderer():
+    """WeasyPrint pieces built once per process: fonts, the fetcher, the print stylesheet."""
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+    fonts = FontConfiguration()
+    fetcher = _fetcher_class()()
+    css = CSS(string=PRINT_CSS.read_text(encoding="utf-8"), base_url=STATIC.as_uri() + "/",
+              url_fetcher=fetcher, font_config=fonts)
+    return fonts, fetcher, css
+
+
+def render(html: str) -> bytes:
+    """HTML -> PDF bytes with our fetcher, fonts and print CSS (page size from config)."""
+    from weasyprint import CSS, HTML
+    fonts, fetcher, css = _renderer()
+    size = "A4" if str(current_app.config["PDF_PAGE_SIZE"]).upper() == "A4" else "Letter"
+    page = CSS(string=f"@page {{ size: {size}; }}", url_fetcher=fetcher, font_config=fonts)
+    document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=fetcher)
+    with _lock:  # the shared font configuration is not made for concurrent renders
+        return document.write_pdf(stylesheets=[css, page], font_config=fonts,
+                                   presentational_hints=False)
+
+
+def _client(db, submission: dict, today: dt.date) -> dict:
+    """What the summary template needs for one client."""
+    read = {qid for flag in submission["flags"] for qid in flag.get("fields", {})}
+    return {"sub": submission, "age": age_on(submission["date_of_birth"], today),
+            "history": decisions(db, submission["id"]), "read": read}
+
+
+def summary_pdf(db, submission_id: int) -> bytes | None:
+    """One client's summary, or None when there is no such submitted submission."""
+    submission = get_submission(db, submission_id)
+    if submission is None:
+        return None
+    today = dt.date.today()
+    html = render_template("pdf/summary.html", clients=[_client(db, submission, today)],
+                           qn=current_questionnaire(), printed=_printed())
+    return render(html)
+
+
+def day_pdf(db, day: dt.date) -> bytes | None:
+    """A day's batch: a cover listing the clients, then each summary on a new page."""
+    rows = day_clients(db, day)
+    if not rows:
+        return None
+    today = dt.date.today()
+    clients = [_client(db, get_submission(db, row["id"]), today) for row in rows]
+    html = render_template("pdf/day.html", clients=clients, day=day,
+                           qn=current_questionnaire(), printed=_printed())
+    return render(html)
+
+
+def _printed() -> str:
+    return dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def summary_filename(submission: dict) -> str:
+    """Date and id, never the client's name (file names end up in logs and download bars)."""
+    return f"summary-{submission['day']}-{submission['id']}.pdf"
+
+
+def day_filename(day: dt.date) -> str:
+    return f"day-{day.isoformat()}.pdf"
+
+
+def pdf_response(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
