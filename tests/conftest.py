@@ -121,3 +121,19 @@ class Wizard:
 @pytest.fixture
 def wizard(client, app):
     return Wizard(client, app)
+
+
+@pytest.fixture
+def gunicorn(tmp_path):
+    """Start real gunicorn servers: `gunicorn(workers=4, ...)` (see live.Server); every
+    server started is killed (process group, SIGKILL) at teardown."""
+    from live import Server
+    servers = []
+
+    def start(**kwargs):
+        server = Server(tmp_path, **kwargs)
+        servers.append(server)
+        return server.start()
+    yield start
+    for server in servers:
+        server.kill()
