@@ -24,7 +24,9 @@ ERRORS = {
           "Your account cannot open this page. Ask a clinic administrator if you need it."),
     404: ("Page not found",
           "The address may be mistyped, or the page was moved. Use the links below."),
-    405: ("Page not found", "Use the links below to continue."),
+    405: ("This page cannot be opened this way",
+          "The address may come from a bookmark or an old form. Use the links below to "
+          "continue: answers you already saved are kept."),
     413: ("Too much text",
           "What you sent is larger than we accept. Shorten your answers and try again."),
     500: ("Something went wrong on our side",
@@ -55,7 +57,10 @@ def error_page(code: int):
 def handle_http_error(exc: HTTPException):
     if exc.code is None or exc.code < 400:
         return exc
-    return error_page(exc.code)
+    body, code = error_page(exc.code)
+    # Keep what the protocol requires the error to carry (Allow on a 405), not its body.
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+    return body, code, headers
 
 
 def handle_csrf_error(exc: CSRFError):
