@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import traceback
@@ -86,7 +87,43 @@ def show_if_json(question) -> str:
                        for k, v in question.show_if.items()})
 
 
+class ChunkedBodyLimit:
+    """Hold a body sent without a Content-Length (chunked) to MAX_CONTENT_LENGTH as well.
+
+    Werkzeug limits such a stream by cutting it off at the limit, silently: the form parsed
+    is whatever fitted, and the request goes on. Read the body here up to one byte past the
+    limit; within it, the app sees an ordinary body with its length; beyond it, a length
+    over the limit, so the app answers with its 413 page as for any large body.
+    """
+
+    def __init__(self, wsgi_app, app: Flask):
+        self.wsgi_app, self.app = wsgi_app, app
+
+    def __call__(self, environ, start_response):
+        limit = self.app.config.get("MAX_CONTENT_LENGTH")
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if limit is not None and chunked and environ.get("wsgi.input_terminated"):
+            body = _read_at_most(environ["wsgi.input"], limit + 1)
+            environ["wsgi.input"] = io.BytesIO(body if len(body) <= limit else b"")
+            environ["CONTENT_LENGTH"] = str(len(body))
+            del environ["wsgi.input_terminated"]
+            environ.pop("HTTP_TRANSFER_ENCODING", None)  # else werkzeug ignores the length
+        return self.wsgi_app(environ, start_response)
+
+
+def _read_at_most(stream, size: int) -> bytes:
+    parts, left = [], size
+    while left > 0:
+        chunk = stream.read(min(left, 64 * 1024))
+        if not chunk:
+            break
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
+
+
 def init_app(app: Flask) -> None:
+    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app)
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
     app.jinja_env.globals["show_if_json"] = show_if_json
     app.after_request(security_headers)

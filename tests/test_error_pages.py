@@ -20,6 +20,13 @@ PRODUCTION = {"FLASK_DEBUG": "0", "SCREENING_DEBUG": "false",
               "SCREENING_PROPAGATE_EXCEPTIONS": "false", "SCREENING_TESTING": "false"}
 
 
+def chunked(prefix: bytes, size: int):
+    """A body sent with Transfer-Encoding: chunked (no Content-Length)."""
+    yield prefix
+    for _ in range(size // 4096):
+        yield b"a" * 4096
+
+
 def assert_polite(response, code: int, leak: str = SECRET_IN_ERROR) -> None:
     assert response.status_code == code, (code, response.status_code, response.text[:300])
     assert response.headers["Content-Type"].startswith("text/html")
@@ -49,12 +56,28 @@ def test_every_error_page_through_gunicorn_in_production_mode(gunicorn):
     token = csrf_token(http.get(url + "/").text).encode()
     assert_polite(http.post(url + "/start", data={"csrf_token": token, "x": "a" * 70_000}),
                   413)
+    assert_polite(http.post(url + "/start", data=chunked(b"csrf_token=" + token + b"&x=",
+                                                          100_000),
+                            headers={"Content-Type": "application/x-www-form-urlencoded"}),
+                  413)
     assert_polite(http.get(url + "/test-only/crash"), 500)
     # The app still serves after each of them.
     assert http.get(url + "/").status_code == 200
     output = server.output()
     assert SECRET_IN_ERROR not in output and "Traceback" not in output
     assert "unhandled RuntimeError on GET crash" in output  # the failure is logged, bare
+
+
+def test_a_chunked_body_within_the_limit_is_read_whole(gunicorn):
+    """The limit check on chunked bodies must not cut short what is allowed."""
+    server = gunicorn(workers=1)
+    http = requests.Session()
+    token = csrf_token(http.get(server.url + "/").text).encode()
+    response = http.post(server.url + "/start", allow_redirects=False,
+                         data=chunked(b"x=" + b"b" * 100 + b"&csrf_token=" + token + b"&y=",
+                                      40_000),
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/step/about")
 
 
 @pytest.mark.parametrize("config", [
