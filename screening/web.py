@@ -87,13 +87,17 @@ def show_if_json(question) -> str:
                        for k, v in question.show_if.items()})
 
 
-class ChunkedBodyLimit:
-    """Hold a body sent without a Content-Length (chunked) to MAX_CONTENT_LENGTH as well.
+class FormBody:
+    """Read a form post's body before werkzeug does, so that every post gets a real answer.
 
-    Werkzeug limits such a stream by cutting it off at the limit, silently: the form parsed
-    is whatever fitted, and the request goes on. Read the body here up to one byte past the
-    limit; within it, the app sees an ordinary body with its length; beyond it, a length
-    over the limit, so the app answers with its 413 page as for any large body.
+    - A body sent without a Content-Length (chunked) is held to MAX_CONTENT_LENGTH too:
+      werkzeug would cut it off at the limit, silently, and parse whatever fitted. Read up
+      to one byte past the limit; beyond it the app sees a length over the limit and
+      answers with its 413 page, as for any large body.
+    - A url-encoded body holding bytes that are not UTF-8 (no browser sends them; a tampered
+      post can) makes werkzeug drop the whole form, CSRF token included: the client got a
+      400 "page could not be used" instead of a field error. Such bytes become U+FFFD, so
+      the form is read and each field judged on its own.
     """
 
     def __init__(self, wsgi_app, app: Flask):
@@ -102,13 +106,31 @@ class ChunkedBodyLimit:
     def __call__(self, environ, start_response):
         limit = self.app.config.get("MAX_CONTENT_LENGTH")
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        urlencoded = environ.get("CONTENT_TYPE", "").lower().startswith(
+            "application/x-www-form-urlencoded")
         if limit is not None and chunked and environ.get("wsgi.input_terminated"):
             body = _read_at_most(environ["wsgi.input"], limit + 1)
-            environ["wsgi.input"] = io.BytesIO(body if len(body) <= limit else b"")
-            environ["CONTENT_LENGTH"] = str(len(body))
+            self._replace(environ, body if len(body) <= limit else b"", len(body))
             del environ["wsgi.input_terminated"]
             environ.pop("HTTP_TRANSFER_ENCODING", None)  # else werkzeug ignores the length
+        if urlencoded and _length(environ) is not None and \
+                (limit is None or _length(environ) <= limit):
+            body = _read_at_most(environ["wsgi.input"], _length(environ))
+            readable = body.decode("utf-8", "replace").encode("utf-8")
+            self._replace(environ, readable, len(readable))
         return self.wsgi_app(environ, start_response)
+
+    @staticmethod
+    def _replace(environ, body: bytes, length: int) -> None:
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(length)
+
+
+def _length(environ) -> int | None:
+    try:
+        return int(environ.get("CONTENT_LENGTH") or "")
+    except ValueError:
+        return None
 
 
 def _read_at_most(stream, size: int) -> bytes:
@@ -123,7 +145,7 @@ def _read_at_most(stream, size: int) -> bytes:
 
 
 def init_app(app: Flask) -> None:
-    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app)
+    app.wsgi_app = FormBody(app.wsgi_app, app)
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
     app.jinja_env.globals["show_if_json"] = show_if_json
     app.after_request(security_headers)
