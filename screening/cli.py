@@ -47,3 +47,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(submissions_cli)
     from .rules_cli import rules_cli
     app.cli.add_command(rules_cli)
+    from .backup import backup_command
+    app.cli.add_command(backup_command)
