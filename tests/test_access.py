@@ -172,7 +172,7 @@ def test_a_replayed_review_form_works_only_as_a_double_tap(app, wizard, client):
     assert late.post("/review", data=data).location.endswith("/done")  # a double tap
     # Days later the same request (cookie and form) reaches nothing.
     conn = sqlite3.connect(app.config["DATABASE"])
-    past = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=11)).isoformat()
+    past = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=11)).isoformat()
     conn.execute("UPDATE submissions SET submitted_at = ?", [past])
     conn.commit()
     conn.close()

@@ -14,9 +14,9 @@ import pytest
 from conftest import TODAY, Wizard, csrf_token, form_data, valid_answers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_security import assert_no_active_content
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import EnvironBuilder
-from test_security import assert_no_active_content
 
 from screening import create_app
 from screening.db import init_db

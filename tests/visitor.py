@@ -12,7 +12,6 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 import requests
-
 from conftest import form_data
 
 
