@@ -26,8 +26,8 @@ ERRORS = {
     404: ("Page not found",
           "The address may be mistyped, or the page was moved. Use the links below."),
     405: ("This page cannot be opened this way",
-          "The address may come from a bookmark or an old form. Use the links below to "
-          "continue: answers you already saved are kept."),
+          ("The address may come from a bookmark or an old form. Use the links below to "
+           "continue: answers you already saved are kept.")),
     413: ("Too much text",
           "What you sent is larger than we accept. Shorten your answers and try again."),
     500: ("Something went wrong on our side",
