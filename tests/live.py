@@ -6,6 +6,7 @@ Used through the `gunicorn` fixture in conftest.py, which kills every server it 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -22,6 +23,10 @@ from screening.db import init_db
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 TESTS = Path(__file__).resolve().parent
 SECRET_KEY = "live-test-secret-key"  # not JSON: SCREENING_* values are parsed as JSON
+# Every logger in the server process at DEBUG: root (so the app's own loggers and werkzeug
+# propagate to it) to stderr; gunicorn keeps its own error and access handlers.
+DEBUG_LOGGING = {"root": {"level": "DEBUG", "handlers": ["error_console"]},
+                 "loggers": {"screening": {"level": "DEBUG"}, "werkzeug": {"level": "DEBUG"}}}
 
 
 def free_port() -> int:
@@ -35,7 +40,8 @@ class Server:
 
     def __init__(self, workdir: Path, database: Path | None = None, workers: int = 4,
                  app: str = "screening:create_app()", args: tuple[str, ...] = (),
-                 env: dict[str, str] | None = None, name: str = "server"):
+                 env: dict[str, str] | None = None, name: str = "server",
+                 debug_logs: bool = False):
         self.workdir = Path(workdir)
         self.database = Path(database or self.workdir / "live.db")
         self.workers, self.app, self.args = workers, app, tuple(args)
@@ -45,6 +51,11 @@ class Server:
         self.process: subprocess.Popen | None = None
         self.stdout_path = self.workdir / f"{name}-{self.port}.out"
         self.stderr_path = self.workdir / f"{name}-{self.port}.err"
+        if debug_logs:  # everything at DEBUG, the access log on stdout
+            config = self.workdir / f"{name}-{self.port}-logging.json"
+            config.write_text(json.dumps(DEBUG_LOGGING))
+            self.args += ("--log-level", "debug", "--access-logfile", "-",
+                          "--log-config-json", str(config))
 
     @property
     def url(self) -> str:

@@ -1,10 +1,10 @@
 """No health data in logs: a full walk through real gunicorn with every logger at DEBUG
-(the app's, werkzeug's, gunicorn's error and access logs), stdout and stderr captured."""
+(the app's, werkzeug's, gunicorn's error and access logs: live.Server(debug_logs=True)),
+stdout and stderr captured."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from urllib.parse import quote, quote_plus
 
@@ -13,11 +13,6 @@ from conftest import TODAY, csrf_token, valid_answers
 from failing_app import SECRET_IN_ERROR
 from stored import content
 from visitor import Client
-
-# Every logger in the server process at DEBUG: root (so the app's own loggers and werkzeug
-# propagate to it) to stderr; gunicorn keeps its own error and access handlers.
-DEBUG_LOGGING = {"root": {"level": "DEBUG", "handlers": ["error_console"]},
-                 "loggers": {"screening": {"level": "DEBUG"}, "werkzeug": {"level": "DEBUG"}}}
 
 ANSWERS = valid_answers(
     full_name="Zephyrine Quillfeather", signature="zephyrine quillfeather",
@@ -42,12 +37,8 @@ def health_data(answers: dict) -> set[str]:
     return found
 
 
-def test_a_full_walk_at_debug_level_logs_no_answer(gunicorn, tmp_path):
-    config = tmp_path / "logging.json"
-    config.write_text(json.dumps(DEBUG_LOGGING))
-    server = gunicorn(workers=2, app="failing_app:create()",
-                      args=("--log-level", "debug", "--access-logfile", "-",
-                            "--log-config-json", str(config)))
+def test_a_full_walk_at_debug_level_logs_no_answer(gunicorn):
+    server = gunicorn(workers=2, app="failing_app:create()", debug_logs=True)
     qn, _ = content()
     client = Client(server.url, qn, timeout=30)
     client.start()
