@@ -119,13 +119,25 @@ class Server:
         self.kill()
 
     def _wait_group_gone(self, timeout: float = 10) -> None:
+        """Wait until no process of the group runs (zombies awaiting their reaper hold
+        nothing: sockets and files are closed)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and self._running_in_group():
+            time.sleep(0.02)
+
+    def _running_in_group(self) -> bool:
+        try:
+            os.killpg(self.process.pid, 0)
+        except ProcessLookupError:
+            return False
+        for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
-                os.killpg(self.process.pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.05)
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.process.pid and fields[0] != "Z":
+                return True
+        return not Path("/proc/self/stat").exists()  # no /proc: trust killpg alone
 
     def stdout(self) -> str:
         return self.stdout_path.read_text(errors="replace") if self.stdout_path.exists() else ""
