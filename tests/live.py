@@ -75,7 +75,7 @@ class Server:
             **self.extra_env,
         })
         command = [GUNICORN, "--preload", "-w", str(self.workers),
-                   "-b", f"127.0.0.1:{self.port}", "--timeout", "60",
+                   "-b", f"127.0.0.1:{self.port}",
                    # one control socket per user by default: several servers would share it
                    "--no-control-socket", *self.args, self.app]
         with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
