@@ -12,9 +12,9 @@ from urllib.parse import quote_from_bytes
 
 import pytest
 from conftest import TODAY, Wizard, csrf_token, form_data, valid_answers
+from html_checks import assert_no_active_content
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_security import assert_no_active_content
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import EnvironBuilder
 
