@@ -83,6 +83,7 @@ def test_a_crash_mid_stream_loses_no_acknowledged_submission(gunicorn):
     failures: list[str] = []
     killed = threading.Event()
     lock = threading.Lock()
+    submitting = [0]  # review posts in flight: the kill should land while one is
 
     def stream(t: int) -> None:
         for n in range(40):  # bounded: the kill normally ends it much sooner
@@ -90,7 +91,14 @@ def test_a_crash_mid_stream_loses_no_acknowledged_submission(gunicorn):
             client = Client(server.url, qn, timeout=10)
             try:
                 client.walk(answers)
-                [reply] = client.submit(answers)
+                data = client.review_data(answers)
+                with lock:
+                    submitting[0] += 1
+                try:
+                    reply = client.post("/review", data)
+                finally:
+                    with lock:
+                        submitting[0] -= 1
             except (requests.RequestException, AssertionError) as exc:
                 if not killed.is_set():
                     failures.append(f"before the kill: {exc!r}")
@@ -105,9 +113,9 @@ def test_a_crash_mid_stream_loses_no_acknowledged_submission(gunicorn):
     for t in threads:
         t.start()
     deadline = time.monotonic() + 60
-    while len(acknowledged) < 24 and time.monotonic() < deadline and \
-            any(t.is_alive() for t in threads):
-        time.sleep(0.02)
+    while (len(acknowledged) < 24 or not submitting[0]) and time.monotonic() < deadline \
+            and any(t.is_alive() for t in threads):
+        time.sleep(0.001)
     killed.set()
     server.kill()
     with lock:
