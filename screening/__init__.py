@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from flask import Flask, current_app
 from flask_wtf.csrf import CSRFProtect
@@ -41,6 +42,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _finish_config(app: Flask) -> None:
+    key = app.config.get("SECRET_KEY")
+    if key is not None and not isinstance(key, (str, bytes)):
+        # SCREENING_* values are parsed as JSON, so an all-digit key arrives as a number
+        # (and every page would fail to sign its cookie): take the text as it was set.
+        app.config["SECRET_KEY"] = os.environ.get("SCREENING_SECRET_KEY", str(key))
     if not app.config.get("SECRET_KEY"):
         _stop("no SECRET_KEY: run `make run` (it writes instance/config.py), or set "
               "SCREENING_SECRET_KEY")

@@ -89,3 +89,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     from .demo import demo_command
     app.cli.add_command(demo_command)
+    from .backup import backup_command
+    app.cli.add_command(backup_command)

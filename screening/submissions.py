@@ -19,6 +19,9 @@ from .db import now, transaction
 from .questionnaire import Questionnaire, normalize_name
 
 OUTCOME_RANK = {"refer": 0, "defer": 1, "review": 2, "prep": 3, "clear": 4}
+# How long the same review form posted again (a double tap, a retried request) still returns
+# the first result; later, a replayed cookie reaches nothing.
+REPLAY_MINUTES = 10
 
 
 class InvalidAnswers(Exception):
@@ -100,12 +103,23 @@ def first_incomplete_step(qn: Questionnaire, answers: dict[str, Any], today: dt.
     return None
 
 
+def scoped_submit_key(token: str, submit_key: str | None) -> str | None:
+    """The key as stored: bound to the draft's token, so a key sent by one client (the form
+    field is the client's to change) can never collide with another client's."""
+    if not submit_key or not isinstance(token, str) or not isinstance(submit_key, str):
+        return None
+    return hashlib.sha256(f"{token}\0{submit_key}".encode()).hexdigest()
+
+
 def find_by_submit_key(db: sqlite_utils.Database, token: str | None, submit_key: str | None):
-    """A submission already stored with this one-time key by this same session, or None."""
-    if not token or not submit_key:
+    """A submission stored with this one-time key by this same session in the last few
+    minutes (a double tap), or None: after that the old cookie opens nothing."""
+    key = scoped_submit_key(token, submit_key)
+    if key is None:
         return None
     row = db.execute("SELECT id FROM submissions WHERE submit_key = ? AND token_hash = ? "
-                     "AND status = 'submitted'", [submit_key, hash_token(token)]).fetchone()
+                     "AND status = 'submitted' AND submitted_at >= ?",
+                     [key, hash_token(token), _minutes_ago(REPLAY_MINUTES)]).fetchone()
     return row[0] if row else None
 
 
@@ -127,7 +141,7 @@ def submit(db: sqlite_utils.Database, token: str, submit_key: str, final: dict[s
         errors = qn.validate(answers, today)
         if errors:
             raise InvalidAnswers(errors)
-        _store(db, draft.id, answers, qn, ruleset, today, submit_key)
+        _store(db, draft.id, answers, qn, ruleset, today, scoped_submit_key(token, submit_key))
         return draft.id
 
 
@@ -191,5 +205,9 @@ def local_day(stamp: str) -> str:
 
 
 def _hours_ago(hours: int) -> str:
-    then = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=hours)
+    return _minutes_ago(hours * 60)
+
+
+def _minutes_ago(minutes: float) -> str:
+    then = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=minutes)
     return then.replace(microsecond=0).isoformat()

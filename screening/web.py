@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import traceback
@@ -24,7 +25,9 @@ ERRORS = {
           "Your account cannot open this page. Ask a clinic administrator if you need it."),
     404: ("Page not found",
           "The address may be mistyped, or the page was moved. Use the links below."),
-    405: ("Page not found", "Use the links below to continue."),
+    405: ("This page cannot be opened this way",
+          ("The address may come from a bookmark or an old form. Use the links below to "
+           "continue: answers you already saved are kept.")),
     413: ("Too much text",
           "What you sent is larger than we accept. Shorten your answers and try again."),
     500: ("Something went wrong on our side",
@@ -55,7 +58,10 @@ def error_page(code: int):
 def handle_http_error(exc: HTTPException):
     if exc.code is None or exc.code < 400:
         return exc
-    return error_page(exc.code)
+    body, code = error_page(exc.code)
+    # Keep what the protocol requires the error to carry (Allow on a 405), not its body.
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+    return body, code, headers
 
 
 def handle_csrf_error(exc: CSRFError):
@@ -81,7 +87,65 @@ def show_if_json(question) -> str:
                        for k, v in question.show_if.items()})
 
 
+class FormBody:
+    """Read a form post's body before werkzeug does, so that every post gets a real answer.
+
+    - A body sent without a Content-Length (chunked) is held to MAX_CONTENT_LENGTH too:
+      werkzeug would cut it off at the limit, silently, and parse whatever fitted. Read up
+      to one byte past the limit; beyond it the app sees a length over the limit and
+      answers with its 413 page, as for any large body.
+    - A url-encoded body holding bytes that are not UTF-8 (no browser sends them; a tampered
+      post can) makes werkzeug drop the whole form, CSRF token included: the client got a
+      400 "page could not be used" instead of a field error. Such bytes become U+FFFD, so
+      the form is read and each field judged on its own.
+    """
+
+    def __init__(self, wsgi_app, app: Flask):
+        self.wsgi_app, self.app = wsgi_app, app
+
+    def __call__(self, environ, start_response):
+        limit = self.app.config.get("MAX_CONTENT_LENGTH")
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        urlencoded = environ.get("CONTENT_TYPE", "").lower().startswith(
+            "application/x-www-form-urlencoded")
+        if limit is not None and chunked and environ.get("wsgi.input_terminated"):
+            body = _read_at_most(environ["wsgi.input"], limit + 1)
+            self._replace(environ, body if len(body) <= limit else b"", len(body))
+            del environ["wsgi.input_terminated"]
+            environ.pop("HTTP_TRANSFER_ENCODING", None)  # else werkzeug ignores the length
+        if urlencoded and _length(environ) is not None and \
+                (limit is None or _length(environ) <= limit):
+            body = _read_at_most(environ["wsgi.input"], _length(environ))
+            readable = body.decode("utf-8", "replace").encode("utf-8")
+            self._replace(environ, readable, len(readable))
+        return self.wsgi_app(environ, start_response)
+
+    @staticmethod
+    def _replace(environ, body: bytes, length: int) -> None:
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(length)
+
+
+def _length(environ) -> int | None:
+    try:
+        return int(environ.get("CONTENT_LENGTH") or "")
+    except ValueError:
+        return None
+
+
+def _read_at_most(stream, size: int) -> bytes:
+    parts, left = [], size
+    while left > 0:
+        chunk = stream.read(min(left, 64 * 1024))
+        if not chunk:
+            break
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
+
+
 def init_app(app: Flask) -> None:
+    app.wsgi_app = FormBody(app.wsgi_app, app)
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
     app.jinja_env.globals["show_if_json"] = show_if_json
     app.after_request(security_headers)

@@ -62,3 +62,19 @@ def submitted(app):
             return import_answers(get_db(), valid_answers(**overrides), current_questionnaire(),
                                   current_rules(), today())
     return make
+
+
+@pytest.fixture
+def gunicorn(tmp_path):
+    """Start real gunicorn servers: `gunicorn(workers=4, ...)` (see live.Server); every
+    server started is killed (process group, SIGKILL) at teardown."""
+    from live import Server
+    servers = []
+
+    def start(**kwargs):
+        server = Server(tmp_path, **kwargs)
+        servers.append(server)
+        return server.start()
+    yield start
+    for server in servers:
+        server.kill()

@@ -119,12 +119,12 @@ def step(section_id: str):
 def review():
     """Every answer by section, then the attestation, the signature and submit."""
     qn = current_questionnaire()
-    done_id = _submitted_with_this_key()
-    if done_id is not None:
-        return _finish(done_id)
     draft = _draft()
     if draft is None:
-        return _expired()
+        # Looked up after the draft, not before: a double tap's first post may commit
+        # between the two lookups, and the second must still find its result.
+        done_id = _submitted_with_this_key()
+        return _finish(done_id) if done_id is not None else _expired()
     missing = first_incomplete_step(qn, draft.answers, today())
     if missing is not None:
         return redirect(url_for("client.step", section_id=missing.id))

@@ -1,0 +1,233 @@
+"""Hostile posts to every wizard step and the review page (hypothesis, Flask test client):
+never a 500, every reply a field error (422 with the error summary) or a redirect, bodies
+over the limit a polite 413, and answers saved on earlier steps unchanged."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+from urllib.parse import quote_from_bytes
+
+import pytest
+from helpers import TODAY, Wizard, csrf_token, form_data, valid_answers
+from html_checks import assert_no_active_content
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from werkzeug.datastructures import MultiDict
+from werkzeug.test import EnvironBuilder
+
+from screening import create_app
+from screening.db import init_db
+
+settings.register_profile(
+    "bad-input", deadline=None, database=None,
+    max_examples=int(os.environ.get("BAD_INPUT_EXAMPLES", "100")),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                           HealthCheck.filter_too_much])
+BAD_INPUT = settings.get_profile("bad-input")
+TRIED = {"count": 0}  # hostile posts sent, printed by each test (pytest -s)
+REPLIES: dict[int, int] = {}
+
+HOSTILE_TEXT = [
+    "", " ", "yes", "no", "YES", "true", "1", "0", "-1", "1e309", "NaN", "null", "[]", "{}",
+    "\x00", "a\x00b", "\x1b[31m", "\r\n", "\u202e", "\ufeff", "𝔘𝔫𝔦", "'; DROP TABLE submissions; --",
+    "<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "{{ 7*7 }}", "%00", "%FF",
+    "../../etc/passwd", "2024-02-30", "0000-01-01", "9999-12-31", "1899-12-31", "1985-4-30",
+    f"{TODAY.year + 1}-01-01", f"{TODAY.year - 1}-01-01", "30/04/1985", "today",
+]
+
+
+def values_for(qn) -> st.SearchStrategy:
+    choice_ids = sorted({c for q in qn.questions.values() for c in q.choice_ids})
+    return st.one_of(
+        st.sampled_from(HOSTILE_TEXT + choice_ids),
+        st.text(max_size=40),
+        st.binary(max_size=24),  # invalid UTF-8, null bytes, anything
+        st.integers(-10**30, 10**30).map(str),
+        st.floats(allow_nan=True, allow_infinity=True).map(repr),
+        st.builds(lambda s, n: s * n, st.sampled_from(["A", "é", "<b>", "\x00", "9"]),
+                  st.integers(200, 30_000)),  # huge values (some bodies pass the limit)
+    )
+
+
+def keys_for(qn, section_questions) -> st.SearchStrategy:
+    own = [q.id for q in section_questions]
+    return st.one_of(
+        st.sampled_from(own + ["nav", "submit_key", "attest", "signature", "csrf_token"]),
+        st.sampled_from(list(qn.questions)),
+        st.text(min_size=1, max_size=12),
+        st.binary(min_size=1, max_size=8),
+    )
+
+
+@st.composite
+def hostile_pairs(draw, qn, questions, answers):
+    """A browser's valid post for these questions, then broken: fields dropped, values
+    swapped for hostile ones, extra fields, repeated keys, the order shuffled."""
+    pairs = []
+    for key, value in form_data(questions, answers).items():
+        for v in (value if isinstance(value, list) else [value]):
+            pairs.append((key, v))
+    pairs.append(("nav", draw(st.sampled_from(["next", "back", "", "sideways"]))))
+    values, keys = values_for(qn), keys_for(qn, questions)
+    kept = [p for p in pairs if draw(st.integers(0, 4))]  # drop about one in five
+    kept = [(k, draw(values) if draw(st.integers(0, 3)) == 0 else v) for k, v in kept]
+    kept += draw(st.lists(st.tuples(keys, values), max_size=6))  # extra and repeated keys
+    if kept and draw(st.booleans()):
+        key = draw(st.sampled_from([k for k, _ in kept]))
+        kept.insert(draw(st.integers(0, len(kept))), (key, draw(values)))
+    return draw(st.permutations(kept)) if draw(st.booleans()) else kept
+
+
+def encode(pairs, token: str, raw_bytes: bool) -> bytes:
+    """An x-www-form-urlencoded body, the CSRF token first; with raw_bytes, bytes values
+    go in unquoted (not even valid percent-encoding, possibly not UTF-8)."""
+    def part(value) -> bytes:
+        data = value if isinstance(value, bytes) else value.encode("utf-8", "surrogatepass")
+        return data if raw_bytes and isinstance(value, bytes) else quote_from_bytes(data).encode()
+    body = [b"csrf_token=" + token.encode()]
+    body += [part(k) + b"=" + part(v) for k, v in pairs]
+    return b"&".join(body)
+
+
+def draft_answers(app) -> tuple[str, dict]:
+    conn = sqlite3.connect(app.config["DATABASE"])
+    try:
+        row = conn.execute("SELECT status, answers FROM submissions ORDER BY id DESC "
+                           "LIMIT 1").fetchone()
+    finally:
+        conn.close()
+    return row[0], json.loads(row[1])
+
+
+class Session:
+    """One client with a complete draft (every step saved, not submitted)."""
+
+    def __init__(self, app, answers):
+        self.app, self.answers = app, answers
+        self.new_draft()
+
+    def new_draft(self):
+        self.client = self.app.test_client()
+        self.wizard = Wizard(self.client, self.app)
+        self.wizard.walk(self.answers)
+        self.token = csrf_token(self.client.get("/review").text)
+
+
+ALLOWED_REDIRECTS = re.compile(r"^/(step/[a-z_]+|review|done)?$")
+
+
+def check_reply(response, body: bytes, limit: int) -> None:
+    text = response.get_data(as_text=True)
+    assert response.status_code != 500 and "Traceback" not in text
+    if len(body) > limit:
+        assert response.status_code == 413 and "Too much text" in text, response.status_code
+        return
+    assert response.status_code in (302, 422), (response.status_code, text[:500])
+    if response.status_code == 302:
+        assert ALLOWED_REDIRECTS.match(response.location), response.location
+    else:
+        assert 'id="error-summary"' in text and 'class="error-message"' in text
+        assert_no_active_content(text)
+
+
+@pytest.fixture
+def fuzz_app(tmp_path):
+    init_db(tmp_path / "db")
+    return create_app({"SECRET_KEY": "k", "DATABASE": str(tmp_path / "db")})
+
+
+def _targets():
+    from stored import content
+    qn, _ = content()
+    return [s.id for s in qn.steps] + ["review"]
+
+
+@pytest.mark.parametrize("target", _targets())
+def test_hostile_posts_get_a_field_error_or_a_redirect(fuzz_app, target, caplog):
+    app = fuzz_app
+    qn = app.extensions["questionnaire"]
+    answers = valid_answers(cold_sores=True, cold_sore_now=False,
+                            medications_list="Vitamin D", notes="Saved note")
+    steps = [s.id for s in qn.steps]
+    if target == "review":
+        questions, earlier = qn.review_questions, [q for s in qn.steps for q in s.step_questions]
+    else:
+        section = qn.steps[steps.index(target)]
+        questions = section.step_questions
+        earlier = [q for s in qn.steps[:steps.index(target)] for q in s.step_questions]
+    session = Session(app, answers)
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    path = "/review" if target == "review" else f"/step/{target}"
+
+    @BAD_INPUT
+    @given(pairs=hostile_pairs(qn, questions, answers), raw=st.booleans(),
+           multipart=st.integers(0, 7))
+    def attempt(pairs, raw, multipart):
+        TRIED["count"] += 1
+        status_before, before = draft_answers(app)
+        assert status_before == "draft"
+        if multipart == 0:  # now and then as multipart/form-data (text values only)
+            fields = [("csrf_token", session.token)] + [
+                (k.decode("latin-1") if isinstance(k, bytes) else k,
+                 v.decode("latin-1") if isinstance(v, bytes) else v) for k, v in pairs]
+            environ = EnvironBuilder(method="POST", data=MultiDict(fields),
+                                     content_type="multipart/form-data").get_environ()
+            body = environ["wsgi.input"].read()
+            response = session.client.post(path, data=body,
+                                           content_type=environ["CONTENT_TYPE"])
+        else:
+            body = encode(pairs, session.token, raw)
+            response = session.client.post(
+                path, data=body, content_type="application/x-www-form-urlencoded")
+        check_reply(response, body, limit)
+        REPLIES[response.status_code] = REPLIES.get(response.status_code, 0) + 1
+        status_after, after = draft_answers(app)
+        if status_after == "submitted":  # the review post happened to be valid
+            assert target == "review" and response.location == "/done"
+            assert qn.validate(qn.normalize(after), TODAY) == {}
+            session.new_draft()
+            return
+        for q in earlier:
+            assert after.get(q.id) == before.get(q.id), q.id
+        if response.status_code != 302:
+            assert after == before  # a rejected post saves nothing at all
+
+    tried = TRIED["count"]
+    attempt()
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    print(f"\nbad input: {TRIED['count'] - tried} hostile posts to {path} "
+          f"({TRIED['count']} so far; replies by status: {dict(sorted(REPLIES.items()))})")
+
+
+def test_bodies_over_the_limit_get_a_polite_413_and_change_nothing(wizard, client, app):
+    wizard.start()
+    wizard.post_step("about", valid_answers())
+    status, before = draft_answers(app)
+    page = client.get("/step/skin")
+    token = csrf_token(page.text)
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    for size in (limit + 1, limit * 4, 5 * 1024 * 1024):
+        response = client.post("/step/skin", data=f"csrf_token={token}&active_acne=yes&x="
+                               + "a" * size, content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 413 and "Too much text" in response.text
+        assert "Shorten your answers" in response.text
+    assert draft_answers(app) == (status, before)
+    within = client.post("/step/skin", data={"csrf_token": token, "x": "a" * (limit - 1000),
+                                             "nav": "back"})
+    assert within.status_code == 302
+
+
+def test_bytes_that_are_not_utf8_get_field_errors_not_a_400(wizard, client, app):
+    """Werkzeug drops a url-encoded form with such bytes whole, CSRF token included."""
+    wizard.start()
+    token = csrf_token(client.get("/step/about").text).encode()
+    body = (b"csrf_token=" + token + b"&full_name=Ana\xff\xfe&date_of_birth=19\xc3(-01-01"
+            b"&treatment_areas=full_face&nav=next")
+    response = client.post("/step/about", data=body,
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 422 and 'id="error-summary"' in response.text
+    assert "Date of birth: please enter a real date" in response.text
+    assert draft_answers(app) == ("draft", {})

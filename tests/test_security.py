@@ -1,0 +1,188 @@
+"""Injection, security headers on every response, no inline script or style, and CSRF on
+every client form."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import pytest
+from helpers import Wizard, csrf_token, form_data, valid_answers
+from html_checks import assert_no_active_content
+
+from screening import create_app
+from screening.config import ROOT
+
+HOSTILE = {
+    "full_name": "<script>alert('name')</script> Ann",
+    "phone": "<b onmouseover=alert(1)>555</b>",
+    "medications_list": '"><svg onload=alert(2)>',
+    "notes": "</textarea><img src=x onerror=alert(3)>&amp; {{ 7*7 }}",
+}
+
+
+def hostile_answers(**overrides):
+    return valid_answers(**HOSTILE, signature=HOSTILE["full_name"], **overrides)
+
+
+def test_free_text_is_shown_as_text_on_the_review_page(wizard, client):
+    answers = hostile_answers()
+    wizard.walk(answers)
+    page = client.get("/review")
+    assert page.status_code == 200
+    for value in HOSTILE.values():
+        assert value not in page.text
+    assert "&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt; Ann" in page.text
+    assert "&lt;/textarea&gt;&lt;img src=x onerror=alert(3)&gt;&amp;amp; {{ 7*7 }}" in page.text
+    assert "49" not in page.text  # not evaluated as a template either
+    assert_no_active_content(page.text)
+
+
+def test_free_text_is_escaped_when_a_step_shows_it_back(wizard, client):
+    answers = hostile_answers()
+    wizard.start()
+    wizard.post_step("about", answers)
+    for path in ("/step/about", "/step/skin"):
+        page = client.get(path)
+        assert_no_active_content(page.text)
+    # Shown back with a field error (the signature does not match, so 422).
+    wizard.walk(answers)
+    response = wizard.submit({**answers, "signature": "<script>alert(4)</script>"})
+    assert response.status_code == 422
+    assert "<script>alert(4)</script>" not in response.text
+    assert_no_active_content(response.text)
+
+
+def test_templates_hold_no_inline_script_or_style():
+    sources = sorted((ROOT / "templates").rglob("*.html"))
+    assert sources
+    for path in sources:
+        text = path.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)", text), path
+        assert not re.search(r"<style\b|\sstyle=|\son[a-z]+=|javascript:", text, re.IGNORECASE), path
+
+
+@pytest.mark.parametrize("kiosk", [False, True])
+def test_every_rendered_client_page_is_free_of_inline_script_and_style(tmp_path, kiosk):
+    """The rendered pages too (WTForms widgets, error summaries, kiosk additions)."""
+    from screening.db import init_db
+    init_db(tmp_path / "db")
+    app = create_app({"SECRET_KEY": "k", "DATABASE": str(tmp_path / "db"), "KIOSK": kiosk})
+    client = app.test_client()
+    wizard = Wizard(client, app)
+    answers = valid_answers(cold_sores=True, cold_sore_now=False, active_acne=True)
+    pages = [client.get("/"), client.get("/nope"), client.post("/start")]
+    wizard.start()
+    pages.append(client.post("/step/about", data={"csrf_token": csrf_token(pages[0].text)}))
+    pages.append(wizard.post_step("about", {}))  # every error shown
+    for section in wizard.qn.steps:
+        pages.append(client.get(f"/step/{section.id}"))
+        wizard.post_step(section.id, answers)
+    pages += [client.get("/review"), wizard.submit({**answers, "attest": None}),
+              wizard.submit(answers)]
+    pages += [client.get("/done"), client.get("/step/about")]  # the done and expired pages
+    for page in pages:
+        if page.status_code == 302:
+            continue
+        assert_no_active_content(page.text)
+    assert {p.status_code for p in pages} >= {200, 400, 404, 410, 422}
+
+
+def responses_of_every_kind(app):
+    """A page, a static file, a redirect, the expired page and each error page."""
+    @app.get("/test-only/crash")
+    def crash():
+        raise RuntimeError("boom")
+    client = app.test_client()
+    start = client.get("/")
+    token = csrf_token(start.text)
+    responses = {
+        "page": start,
+        "static": client.get("/static/css/app.css"),
+        "script": client.get("/static/js/app.js"),
+        "redirect": client.post("/start", data={"csrf_token": token}),
+        "expired": app.test_client().get("/step/about"),
+        "400": client.post("/start"),
+        "404": client.get("/nope"),
+        "404 static": client.get("/static/nope.js"),
+        "405": client.get("/start"),
+        "413": client.post("/start", data={"csrf_token": token, "x": "a" * 70_000}),
+        "500": client.get("/test-only/crash"),
+    }
+    for response in responses.values():
+        response.close()  # static files are streamed from an open file
+    return responses
+
+
+def test_every_response_carries_the_security_headers(app):
+    responses = responses_of_every_kind(app)
+    assert responses["redirect"].status_code == 302 and responses["500"].status_code == 500
+    for kind, response in responses.items():
+        csp = response.headers.get("Content-Security-Policy", "")
+        directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+        assert directives.get("default-src") == "'self'", kind
+        assert directives.get("frame-ancestors") == "'none'", kind
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, kind
+        assert directives.get("script-src") == "'self'", kind
+        assert response.headers.get("X-Content-Type-Options") == "nosniff", kind
+        assert response.headers.get("Referrer-Policy") == "no-referrer", kind
+        assert "Strict-Transport-Security" not in response.headers, kind
+
+
+def test_hsts_on_every_response_when_served_over_https(tmp_path, monkeypatch):
+    """Configured the production way: SCREENING_HTTPS=true in the environment."""
+    monkeypatch.setenv("SCREENING_HTTPS", "true")
+    monkeypatch.setenv("SCREENING_SECRET_KEY", "env-secret")
+    monkeypatch.setenv("SCREENING_DATABASE", str(tmp_path / "db"))
+    app = create_app()
+    assert app.config["HTTPS"] is True
+    for kind, response in responses_of_every_kind(app).items():
+        hsts = response.headers.get("Strict-Transport-Security", "")
+        assert re.fullmatch(r"max-age=\d{7,}; includeSubDomains", hsts), (kind, hsts)
+    start = app.test_client().post("/start", data={})
+    assert start.status_code == 400
+
+
+def snapshot(app):
+    conn = sqlite3.connect(app.config["DATABASE"])
+    try:
+        return conn.execute("SELECT * FROM submissions ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+def client_forms(wizard, answers):
+    """Each client form and the data a browser would post with it (token aside)."""
+    forms = [("/start", {}), ("/start-over", {})]
+    for section in wizard.qn.steps:
+        forms.append((f"/step/{section.id}",
+                      {**form_data(section.step_questions, answers), "nav": "next"}))
+        forms.append((f"/step/{section.id}",
+                      {**form_data(section.step_questions, answers), "nav": "back"}))
+    page = wizard.client.get("/review")
+    key = re.search(r'name="submit_key"[^>]*value="([^"]*)"', page.text).group(1)
+    forms.append(("/review", {**form_data(wizard.qn.review_questions, answers),
+                              "submit_key": key}))
+    return forms
+
+
+@pytest.mark.parametrize("token", ["missing", "empty", "another session's", "forged"])
+def test_every_client_form_refuses_a_post_without_its_token(app, wizard, client, token):
+    answers = valid_answers(full_name="Csrf Victim", signature="Csrf Victim")
+    wizard.walk(answers)  # a draft ready to submit: a post that got through would change it
+    other = app.test_client()
+    foreign = csrf_token(other.get("/").text)
+    tokens = {"missing": None, "empty": "", "another session's": foreign,
+              "forged": "IjEyMzQ1Njc4OTBhYmNkZWYi.ZZZZZZ.forgedsignatureforgedsignature"}
+    before = snapshot(app)
+    forms = client_forms(wizard, {**answers, "full_name": "Changed By Attacker"})
+    for path, data in forms:
+        if tokens[token] is not None:
+            data = {**data, "csrf_token": tokens[token]}
+        response = client.post(path, data=data)
+        assert response.status_code == 400, (path, response.status_code)
+        assert "could not be used" in response.text
+        assert snapshot(app) == before, path
+    # The control: the same review post with the page's own token goes through.
+    response = wizard.submit(answers)
+    assert response.status_code == 302 and snapshot(app) != before
