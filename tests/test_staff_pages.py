@@ -5,18 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import sqlite3
 
-from helpers import PASSWORD, TODAY, csrf_token, log_in
-
-
-def rows(app, sql, params=()):
-    conn = sqlite3.connect(app.config["DATABASE"])
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params)]
-    finally:
-        conn.close()
+from helpers import PASSWORD, TODAY, csrf_token, log_in, rows
 
 
 def names_in_order(html: str) -> list[str]:
@@ -53,10 +43,11 @@ def test_queue_filters(app, staff, submitted):
 
 
 def test_queue_pages_of_50_forward_back_and_last(app, staff):
+    import random
+
     from screening import current_questionnaire, current_rules
     from screening.db import get_db
     from screening.demo import seed
-    import random
     with app.app_context():
         seed(get_db(), current_questionnaire(), current_rules(), 120, random.Random(1), TODAY)
     client = staff("provider")

@@ -7,16 +7,7 @@ import json
 import sqlite3
 
 import pytest
-from helpers import TODAY, csrf_token, valid_answers
-
-
-def rows(app, sql, params=()):
-    conn = sqlite3.connect(app.config["DATABASE"])
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params)]
-    finally:
-        conn.close()
+from helpers import TODAY, csrf_token, rows, valid_answers
 
 
 def test_full_walk_to_submit_stores_typed_answers(wizard, app, client):
