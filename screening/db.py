@@ -9,6 +9,7 @@ transaction that reads then writes fails at once under a concurrent writer).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -145,6 +146,8 @@ def init_db(path: str | Path) -> None:
         migrations.apply(db)
     finally:
         db.conn.close()
+    # Health data: readable by the app's user only (SQLite gives -wal/-shm the same mode).
+    os.chmod(path, 0o600)
 
 
 @click.command("init-db")
