@@ -110,6 +110,7 @@ def test_staff_pages_have_no_serious_axe_violations(clinic, request, size):
     log_in(page, clinic.url, "ada")
     page.wait_for_url("**/staff/")
     for name, url in [("queue", "/staff/?decided=all"), ("day", "/staff/day"),
+                      ("empty day", "/staff/day?date=2001-01-01"),
                       ("audit", "/staff/audit"), ("users", "/staff/users")]:
         page.goto(clinic.url + url)
         assert serious(page) == [], name
