@@ -124,3 +124,10 @@ def rows(app, sql: str, params=()) -> list[dict]:
         return [dict(r) for r in conn.execute(sql, params)]
     finally:
         conn.close()
+
+
+def search(client, where: str, name: str):
+    """Post a name search on the queue or the day page (names never go into URLs)."""
+    page = client.get("/staff/day")
+    return client.post(f"/staff/search/{where}", data={"csrf_token": csrf_token(page.text),
+                                                       "q": name})

@@ -17,7 +17,7 @@ from . import queries, users
 from .auth import (authenticate, locked_out, new_password, revoke, role_required, safe_next,
                    start_session)
 from .forms import (DECISIONS, OUTCOME_LABELS, AuditFilterForm, DayForm, DecisionForm,
-                    LoginForm, NewUserForm, QueueFilterForm)
+                    LoginForm, NameSearchForm, NewUserForm, QueueFilterForm)
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -90,10 +90,31 @@ def queue():
     page = queries.queue(
         get_db(), outcome=form.outcome.data or None, decided=form.decided.data or "no",
         since=form.since.data if valid else None, until=form.until.data if valid else None,
-        name=form.q.data, after=request.args.get("after"), before=request.args.get("before"),
-        last=request.args.get("last") == "1")
+        name=session.get("search_queue"), after=request.args.get("after"),
+        before=request.args.get("before"), last=request.args.get("last") == "1")
     return render_template("staff/queue.html", form=form, page=page, args=args,
-                           today=today())
+                           today=today(), search=_search_form("queue"))
+
+
+def _search_form(where: str) -> NameSearchForm:
+    form = NameSearchForm(formdata=None)
+    form.q.data = session.get(f"search_{where}", "")
+    return form
+
+
+@bp.post("/search/<where>")
+@role_required("front_desk")
+def search(where: str):
+    """Remember (or clear) a name search for the queue or the day list, then show it."""
+    if where not in ("queue", "day") or (where == "queue" and not current_user.can("provider")):
+        abort(404)
+    form = NameSearchForm()
+    if form.validate_on_submit():
+        session[f"search_{where}"] = " ".join((form.q.data or "").split())
+    else:
+        flash("A name search is at most 100 characters.", "error")
+    back = safe_next(request.form.get("back"))
+    return redirect(back if back and back.startswith("/staff/") else url_for(f"staff.{where}"))
 
 
 @bp.get("/submissions/<int:submission_id>")
@@ -150,8 +171,9 @@ def day():
     form = DayForm(request.args)
     form.validate()
     chosen = form.date.data or today()
-    clients = queries.day_clients(get_db(), chosen, form.q.data)
+    clients = queries.day_clients(get_db(), chosen, session.get("search_day"))
     return render_template("staff/day.html", form=form, day=chosen, clients=clients,
+                           search=_search_form("day"),
                            prev_day=chosen - dt.timedelta(days=1),
                            next_day=chosen + dt.timedelta(days=1))
 
