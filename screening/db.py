@@ -1,4 +1,5 @@
-"""One SQLite file through sqlite-utils: a connection per request, the schema, transactions.
+"""One SQLite file through sqlite-utils: a connection per worker thread, the schema,
+transactions.
 
 WAL lets readers and one writer work together across gunicorn workers; synchronous=FULL
 makes an acknowledged submission survive a power cut; every write that must be whole runs
@@ -9,7 +10,9 @@ transaction that reads then writes fails at once under a concurrent writer).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,17 +38,51 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     return sqlite_utils.Database(conn)
 
 
+class _Kept(threading.local):
+    """Each thread's idle connections by database path, for its next requests.
+
+    Opening a connection per request cost more than the page's own queries: the pragmas,
+    the schema read, and (when it was the last one open) a checkpoint that removed the WAL
+    file, which the next request had to create again. A worker now keeps its connection.
+    """
+
+    LIMIT = 4  # paths kept per thread (tests make many apps; a server has one database)
+
+    def __init__(self):
+        self.pid = os.getpid()
+        self.idle: dict[str, sqlite_utils.Database] = {}
+
+
+_kept = _Kept()
+_inherited: list = []  # connections a forked child must neither use nor close
+
+
 def get_db() -> sqlite_utils.Database:
-    """The request's connection, opened on first use (never before gunicorn forks)."""
+    """The request's connection: this thread's kept one, else a new one (opened on first
+    use, so never before gunicorn forks)."""
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"])
+        if _kept.pid != os.getpid():  # forked with connections open: leave them alone
+            _inherited.append(_kept.idle)
+            _kept.pid, _kept.idle = os.getpid(), {}
+        path = str(current_app.config["DATABASE"])
+        g.db = _kept.idle.pop(path, None) or connect(path)
+        g.db_path = path
     return g.db
 
 
 def close_db(exc: BaseException | None = None) -> None:
-    db = g.pop("db", None)
-    if db is not None:
+    """Give the connection back for the thread's next request, never inside a transaction."""
+    db, path = g.pop("db", None), g.pop("db_path", None)
+    if db is None:
+        return
+    if db.conn.in_transaction:
+        db.conn.rollback()
+    if _kept.pid != os.getpid() or path in _kept.idle:
         db.conn.close()
+        return
+    _kept.idle[path] = db
+    while len(_kept.idle) > _Kept.LIMIT:
+        _kept.idle.pop(next(iter(_kept.idle))).conn.close()
 
 
 @contextmanager
