@@ -24,11 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # a standalone script: run from a checkout without installing
 sys.path.insert(0, str(ROOT / "tests"))
 
-from helpers import valid_answers  # noqa: E402
+from helpers import valid_answers
 
-from screening import create_app, current_questionnaire, current_rules, pdf  # noqa: E402
-from screening.db import get_db, init_db  # noqa: E402
-from screening.submissions import import_answers  # noqa: E402
+from screening import create_app, current_questionnaire, current_rules, pdf
+from screening.db import get_db, init_db
+from screening.submissions import import_answers
 
 RATIO_TARGET = 2.0  # a summary may cost at most twice a plain document of its text
 GROWTH_TARGET = 0.20  # resident memory may grow less than 20% from 50 to 500 renders
@@ -101,7 +101,7 @@ def measure(quick: bool) -> dict:
                                    qn=qn, printed=pdf._printed())
             text = text_of(page)
             plain = plain_document(text)
-            fonts, fetcher, _css = pdf._renderer()
+            fonts, _fetcher, _css = pdf._renderer()
 
             def render_plain() -> bytes:
                 return HTML(string=plain).write_pdf(font_config=fonts)

@@ -35,11 +35,11 @@ BUILD = ROOT / "build"
 sys.path.insert(0, str(ROOT))  # a standalone script: run from a checkout without installing
 sys.path.insert(0, str(ROOT / "tests"))
 
-import requests  # noqa: E402
-from helpers import csrf_token, form_data, valid_answers  # noqa: E402
-from live import Server  # noqa: E402
+import requests
+from helpers import csrf_token, form_data, valid_answers
+from live import Server
 
-from screening import questionnaire  # noqa: E402
+from screening import questionnaire
 
 PYTHON = sys.executable
 FLASK = str(Path(sys.executable).with_name("flask"))
@@ -139,7 +139,7 @@ def run_wrk(url: str, method: str, path: str, status: int, sessions: list[dict],
                    "--timeout", "5s", "-s", str(script), url]
         out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30,
                              check=True, start_new_session=True).stdout
-        match = re.search(r"^BENCH_JSON (.*)$", out, re.M)
+        match = re.search(r"^BENCH_JSON (.*)$", out, re.MULTILINE)
         if not match:
             raise RuntimeError(f"wrk printed no figures:\n{out}")
         results[label] = json.loads(match.group(1))
@@ -217,15 +217,15 @@ def timed_post(http, url: str, data: dict, expected: int) -> tuple[float, int]:
 
 def bench_submit(tmp: Path, qn) -> tuple[list[dict], dict]:
     """p95 of the review POST for 150 filled drafts (4 client threads) beside a bare POST."""
-    with bare_server(tmp) as bare, serving(tmp, database=tmp / "submit.db",
-                                           name="submit") as app:
-        with concurrent.futures.ThreadPoolExecutor(POOL) as pool:
-            drafts = list(pool.map(lambda _: filled_draft(app.url, qn), range(DRAFTS)))
-            bare_http = [requests.Session() for _ in range(DRAFTS)]
-            bare = list(pool.map(lambda h: timed_post(h, bare.url + "/", {"a": "1"}, 200),
-                                 bare_http))
-            submits = list(pool.map(lambda d: timed_post(d["http"], app.url + "/review",
-                                                         d["data"], 302), drafts))
+    with bare_server(tmp) as bare, \
+            serving(tmp, database=tmp / "submit.db", name="submit") as app, \
+            concurrent.futures.ThreadPoolExecutor(POOL) as pool:
+        drafts = list(pool.map(lambda _: filled_draft(app.url, qn), range(DRAFTS)))
+        bare_http = [requests.Session() for _ in range(DRAFTS)]
+        bare = list(pool.map(lambda h: timed_post(h, bare.url + "/", {"a": "1"}, 200),
+                             bare_http))
+        submits = list(pool.map(lambda d: timed_post(d["http"], app.url + "/review",
+                                                     d["data"], 302), drafts))
     with contextlib.closing(sqlite3.connect(tmp / "submit.db")) as db:
         stored = db.execute("SELECT count(*) FROM submissions WHERE status = 'submitted'"
                             ).fetchone()[0]
@@ -322,10 +322,10 @@ def bench_queue(tmp: Path) -> tuple[list[dict], dict]:
                "requests_each": QUEUE_REQUESTS, "pages": {}}
     rows = [row("Seed 100,000 demo submissions", round(large_seconds, 1), "s",
                 round(small_seconds, 1), "seed 1,000", "< 60 s", large_seconds < 60)]
-    for page in QUEUE_PAGES:
+    for page, path in QUEUE_PAGES.items():
         small_p95, large_p95 = ms(p95(times[1_000][page])), ms(p95(times[100_000][page]))
         figures["pages"][page] = {
-            "path": QUEUE_PAGES[page], "p95_ms_1000": small_p95, "p95_ms_100000": large_p95,
+            "path": path, "p95_ms_1000": small_p95, "p95_ms_100000": large_p95,
             "p50_ms_1000": ms(statistics.median(times[1_000][page])),
             "p50_ms_100000": ms(statistics.median(times[100_000][page]))}
         rows.append(row(f"Queue {page} at 100k: p95", large_p95, "ms", small_p95,
@@ -395,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
             started = time.monotonic()
             try:
                 rows, figures = step()
-            except Exception as exc:  # one broken benchmark still leaves the others' figures
+            except Exception as exc:  # noqa: BLE001 - one broken benchmark still leaves the others' figures
                 traceback.print_exc()
                 rows, figures = [{"figure": name, "error": f"{type(exc).__name__}: {exc}"[:200],
                                   "met": False}], {"error": traceback.format_exc()}
@@ -403,15 +403,19 @@ def main(argv: list[str] | None = None) -> int:
             report["rows"] += rows
             report["figures"][name] = figures
     report["seconds"] = round(time.monotonic() - began, 1)
+    report["machine"]["load_avg_at_end"] = os.getloadavg()
     BUILD.mkdir(exist_ok=True)
     (BUILD / "bench.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     m = report["machine"]
-    print(f"\n{m['nproc']} x {m['cpu']}, Python {m['python']}, {m['date']}, "
-          f"{report['seconds']:.0f} s\n")
+    load = " / ".join(f"{a[0]:.1f}" for a in (m["load_avg_at_start"], m["load_avg_at_end"]))
+    heading = (f"{m['nproc']} x {m['cpu']}, Python {m['python']}, {m['date']}, "
+               f"{report['seconds']:.0f} s, load average {load} (start / end)")
+    (BUILD / "bench.md").write_text(f"{heading}\n\n{table(report['rows'])}\n")
+    print(f"\n{heading}\n")
     print(table(report["rows"]))
     missed = [r["figure"] for r in report["rows"] if not r["met"]]
     print(f"\n{len(report['rows']) - len(missed)} of {len(report['rows'])} targets met; "
-          f"figures in {BUILD / 'bench.json'}")
+          f"figures in {BUILD / 'bench.json'} and {BUILD / 'bench.md'}")
     return 0
 
 
