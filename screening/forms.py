@@ -11,14 +11,41 @@ from typing import Any
 
 from flask import request
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import (HiddenField, RadioField, SelectChoice, SelectMultipleField, StringField,
                      TextAreaField)
+from wtforms import widgets
 from wtforms.validators import StopValidation
-from wtforms.widgets import CheckboxInput, DateInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets.core import clean_key
 
 from .questionnaire import Question, Questionnaire, Section
 
 YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
+
+
+def html_params(**kwargs) -> Markup:
+    """WTForms' html_params, same output, without a string.Formatter call per attribute
+    (which was a fifth of a step page's CPU time)."""
+    parts = []
+    for key, value in sorted(kwargs.items()):
+        if value is True:
+            parts.append(clean_key(key))
+        elif value is not False:
+            parts.append(f'{escape(clean_key(key))}="{escape(value)}"')
+    return Markup(" ".join(parts))
+
+
+class TextInput(widgets.TextInput):
+    html_params = staticmethod(html_params)
+
+
+class DateInput(widgets.DateInput):
+    html_params = staticmethod(html_params)
+
+
+HIDDEN_INPUT = type("HiddenInput", (widgets.HiddenInput,),
+                    {"html_params": staticmethod(html_params)})()
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -56,6 +83,8 @@ class StepForm(FlaskForm):
         if "data" not in kwargs and request.method == "GET":
             kwargs["data"] = {q.id: to_field(q, self.saved.get(q.id)) for q in self.questions}
         super().__init__(*args, **kwargs)
+        if "csrf_token" in self:
+            self["csrf_token"].widget = HIDDEN_INPUT
         self.context = self.saved
 
     def answers(self) -> dict[str, Any]:
@@ -131,7 +160,8 @@ def _field(q: Question):
     if q.type == "longtext":
         return TextAreaField(render_kw={"maxlength": q.max_length, "rows": 4, **render},
                              **kwargs)
-    return StringField(render_kw={"maxlength": q.max_length, **render}, **kwargs)
+    return StringField(render_kw={"maxlength": q.max_length, **render}, widget=TextInput(),
+                       **kwargs)
 
 
 def form_class(name: str, questions: list[Question], base: type[StepForm] = StepForm):
