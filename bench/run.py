@@ -256,7 +256,7 @@ def bench_rules() -> tuple[list[dict], dict]:
 
 def bench_pdf(quick: bool) -> tuple[list[dict], dict]:
     command = [PYTHON, str(BENCH / "bench_pdf.py"), "--json"] + (["--quick"] if quick else [])
-    f = json.loads(subprocess.run(command, capture_output=True, text=True, timeout=400,
+    f = json.loads(subprocess.run(command, capture_output=True, text=True, timeout=480,
                                   check=True).stdout)
     low, high = f["rss_renders"]
     return [
