@@ -131,12 +131,9 @@ def submission(submission_id: int):
 def _submission_page(sub: dict, form: DecisionForm, status: int = 200):
     db = get_db()
     read = {qid for flag in sub["flags"] for qid in flag.get("fields", {})}
-    version = None
-    if sub["rules_version"]:
-        version = sub["rules_version"]
     return render_template(
         "staff/submission.html", sub=sub, qn=current_questionnaire(), read=read, form=form,
-        history=queries.decisions(db, sub["id"]), version=version,
+        history=queries.decisions(db, sub["id"]), version=sub["rules_version"],
         age=age_on(sub["date_of_birth"], today())), status
 
 
