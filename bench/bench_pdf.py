@@ -122,7 +122,7 @@ def measure(quick: bool, deadline: float | None = None) -> dict:
             from flask import render_template
             sub = pdf.get_submission(db, one)
             page = render_template("pdf/summary.html", clients=[pdf._client(db, sub, today)],
-                                   qn=qn, printed=pdf._printed())
+                                   qn=qn)
             text = text_of(page)
             plain = plain_document(text)
             fonts, _fetcher, _css = pdf._renderer()
