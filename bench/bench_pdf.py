@@ -97,7 +97,7 @@ def measure(quick: bool, deadline: float | None = None) -> dict:
     now) no further day batch starts and the memory run stops where it is, reported so."""
     stop_at = time.monotonic() + deadline if deadline else float("inf")
     from weasyprint import HTML
-    pairs, batches = (8, 2) if quick else (20, 3)
+    pairs, batches = (8, 2) if quick else (20, 5)
     renders_low, renders_high = (20, 100) if quick else (50, 500)
     with tempfile.TemporaryDirectory(prefix="bench-pdf-") as tmp:
         database = Path(tmp) / "bench.db"
