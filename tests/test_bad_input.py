@@ -11,7 +11,7 @@ import sqlite3
 from urllib.parse import quote_from_bytes
 
 import pytest
-from helpers import TODAY, Wizard, csrf_token, form_data, valid_answers
+from helpers import TODAY, Wizard, csrf_token, form_data, log_in, make_user, valid_answers
 from html_checks import assert_no_active_content
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -231,3 +231,91 @@ def test_bytes_that_are_not_utf8_get_field_errors_not_a_400(wizard, client, app)
     assert response.status_code == 422 and 'id="error-summary"' in response.text
     assert "Date of birth: please enter a real date" in response.text
     assert draft_answers(app) == ("draft", {})
+
+
+# --- The staff side ------------------------------------------------------------------------
+
+STAFF_NAME = "Ana María Pérez"  # valid_answers' client: must never reach a 4xx page
+
+
+@pytest.fixture
+def staff_app(tmp_path, monkeypatch):
+    """An app with three submitted screenings (one decided) and an admin logged in.
+
+    Argon2 runs at its cheapest settings here: these tests are about input handling, and
+    each login or account at the real cost takes about a second on a busy 2-core box.
+    """
+    from argon2 import PasswordHasher
+
+    from screening import current_questionnaire, current_rules, today
+    from screening.db import get_db
+    from screening.staff import auth
+    from screening.submissions import import_answers
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(auth, "hasher", cheap)
+    monkeypatch.setattr(auth, "_DUMMY_HASH", cheap.hash("not a real password"))
+    init_db(tmp_path / "db")
+    app = create_app({"SECRET_KEY": "k", "DATABASE": str(tmp_path / "db")})
+    with app.app_context():
+        ids = [import_answers(get_db(), valid_answers(**extra), current_questionnaire(),
+                              current_rules(), today())
+               for extra in ({}, {"active_acne": True}, {"sunburn_recent": True})]
+    make_user(app, "fuzz-admin", "admin", name="Fuzz Admin")
+    make_user(app, "fuzz-desk", "front_desk")
+    admin = app.test_client()
+    assert log_in(admin, "fuzz-admin").status_code == 302
+    page = admin.get(f"/staff/submissions/{ids[1]}")
+    admin.post(f"/staff/submissions/{ids[1]}/decision",
+               data={"csrf_token": csrf_token(page.text), "decision": "consult"})
+    app.fuzz = {"admin": admin, "ids": ids, "token": csrf_token(page.text)}
+    return app
+
+
+def table(app, name: str) -> list[tuple]:
+    conn = sqlite3.connect(app.config["DATABASE"])
+    try:
+        return conn.execute(f"SELECT * FROM {name} ORDER BY rowid").fetchall()  # noqa: S608
+    finally:
+        conn.close()
+
+
+def stored(app, names=("users", "submissions", "decisions", "audit")) -> dict:
+    return {name: table(app, name) for name in names}
+
+
+def check_polite(response, statuses=(200,)) -> str:
+    """No 500, no traceback, a status we expect, no active content in what came back."""
+    text = response.get_data(as_text=True)
+    assert response.status_code != 500 and "Traceback" not in text, response.status_code
+    assert response.status_code in statuses, (response.status_code, text[:500])
+    if response.mimetype == "text/html":
+        assert_no_active_content(text)
+    return text
+
+
+HUGE = str(2**63)  # one past SQLite's largest integer
+TOO_HUGE = "9" * 30
+
+
+def test_numbers_beyond_sqlite_integers_get_a_404_or_are_ignored(staff_app):
+    """Python ints have no limit and SQLite's stop at 2**63 - 1: a bigger one used to
+    reach the database and fail there (OverflowError, a 500)."""
+    admin, [sid, *_] = staff_app.fuzz["admin"], staff_app.fuzz["ids"]
+    before = stored(staff_app)
+    for number in (HUGE, TOO_HUGE, "9" * 5000):
+        for path in (f"/staff/submissions/{number}", f"/staff/submissions/{number}/summary.pdf"):
+            assert "Page not found" in check_polite(admin.get(path), (404,)), path
+        response = admin.post(f"/staff/submissions/{number}/decision",
+                              data={"csrf_token": staff_app.fuzz["token"], "decision": "cleared"})
+        check_polite(response, (404,))
+        for query in (f"after=0~x~{number}", f"before={number}~2020-01-01~1",
+                      f"after={number}~{number}~{number}", f"before=1~x~-{number}"):
+            text = check_polite(admin.get(f"/staff/?decided=all&{query}"))
+            assert "Screening queue" in text, query
+        for query in (f"before={number}", f"submission={number}", "before=²", "before=١٢"):
+            assert "Audit log" in check_polite(admin.get(f"/staff/audit?{query}")), query
+    assert stored(staff_app) == before
+    # The control: ordinary ids and cursors still work.
+    assert STAFF_NAME in check_polite(admin.get(f"/staff/submissions/{sid}"))
+    first = check_polite(admin.get("/staff/?decided=all"))
+    assert first.count(STAFF_NAME) == 3

@@ -4,6 +4,7 @@ desk's day, the audit log and staff accounts. Every view and change is audited."
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask import (Blueprint, abort, flash, redirect, render_template, request, session,
                    url_for)
@@ -20,6 +21,8 @@ from .forms import (DECISIONS, OUTCOME_LABELS, AuditFilterForm, DayForm, Decisio
                     LoginForm, NewUserForm, QueueFilterForm)
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+# A submission id in a URL: an int SQLite can hold (a bigger one is a 404, not a 500).
+ID = f"int(max={queries.SQLITE_MAX})"
 
 
 @bp.app_context_processor
@@ -96,7 +99,7 @@ def queue():
                            today=today())
 
 
-@bp.get("/submissions/<int:submission_id>")
+@bp.get(f"/submissions/<{ID}:submission_id>")
 @role_required("provider")
 def submission(submission_id: int):
     """Everything a provider needs to decide: flags and why, every answer, history."""
@@ -119,7 +122,7 @@ def _submission_page(sub: dict, form: DecisionForm, status: int = 200):
         age=age_on(sub["date_of_birth"], today())), status
 
 
-@bp.post("/submissions/<int:submission_id>/decision")
+@bp.post(f"/submissions/<{ID}:submission_id>/decision")
 @role_required("provider")
 def decide(submission_id: int):
     """Record a decision; earlier ones stay in the history."""
@@ -164,10 +167,11 @@ def audit_log():
     form.validate()
     submission_id = form.submission.data if (form.submission.data or "").isdigit() else None
     before = request.args.get("before", "")
+    before = int(before) if re.fullmatch(r"[0-9]{1,18}", before) else None
     rows, older = queries.audit_rows(get_db(), action=form.action.data or None,
                                      username=form.username.data or None,
                                      submission_id=submission_id, day=form.date.data,
-                                     before=int(before) if before.isdigit() else None)
+                                     before=before)
     args = {k: v for k, v in request.args.items() if k in form._fields and v}
     return render_template("staff/audit.html", form=form, rows=rows, older=older, args=args,
                            actions=audit.ACTIONS)
@@ -213,7 +217,7 @@ def disable_user(username: str):
     return redirect(url_for("staff.users_page"))
 
 
-@bp.get("/submissions/<int:submission_id>/summary.pdf")
+@bp.get(f"/submissions/<{ID}:submission_id>/summary.pdf")
 @role_required("front_desk")
 def summary_pdf(submission_id: int):
     """One client's PDF summary, for the front desk and providers."""
