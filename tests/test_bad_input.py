@@ -274,7 +274,7 @@ def staff_app(tmp_path, monkeypatch):
 def table(app, name: str) -> list[tuple]:
     conn = sqlite3.connect(app.config["DATABASE"])
     try:
-        return conn.execute(f"SELECT * FROM {name} ORDER BY rowid").fetchall()  # noqa: S608
+        return conn.execute(f"SELECT * FROM {name} ORDER BY rowid").fetchall()
     finally:
         conn.close()
 
