@@ -4,6 +4,7 @@ over the limit a polite 413, and answers saved on earlier steps unchanged."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -319,3 +320,115 @@ def test_numbers_beyond_sqlite_integers_get_a_404_or_are_ignored(staff_app):
     assert STAFF_NAME in check_polite(admin.get(f"/staff/submissions/{sid}"))
     first = check_polite(admin.get("/staff/?decided=all"))
     assert first.count(STAFF_NAME) == 3
+
+
+FILTERS = {  # page -> (its filter fields and a valid value each, what the page says)
+    "/staff/": ({"outcome": "refer", "decided": "all", "since": (TODAY - dt.timedelta(days=30))
+                 .isoformat(), "until": TODAY.isoformat(), "q": "ana", "after": "", "before": "",
+                 "last": ""}, "Screening queue"),
+    "/staff/day": ({"date": (TODAY + dt.timedelta(days=7)).isoformat(), "q": "pérez"},
+                   "Clients for"),
+    "/staff/audit": ({"action": "decision", "username": "fuzz-admin", "submission": "2",
+                      "date": TODAY.isoformat(), "before": ""}, "Audit log"),
+}
+DATE_FIELDS = {"since": "Submitted from", "until": "Submitted until", "date": "Date"}
+CHOICES = {"outcome": ("refer", "defer", "review", "prep", "clear"),
+           "decided": ("no", "yes", "all")}
+LENGTHS = {"q": 100, "action": 40, "username": 64, "submission": 12}
+FILTER_TEXT = HOSTILE_TEXT + [
+    "0001-01-01", "0001-01-02", "9999-12-30", "1970-01-01", "2038-01-19", HUGE, TOO_HUGE,
+    f"0~x~{HUGE}", "4~2020-01-01T00:00:00+00:00~1", "~~", "1~~", "²", "refer", "all", "yes",
+    "decision", "login_failed",
+]
+
+
+def filter_values() -> st.SearchStrategy:
+    return st.one_of(
+        st.sampled_from(FILTER_TEXT), st.text(max_size=30), st.binary(max_size=16),
+        st.dates().map(dt.date.isoformat), st.integers(-10**25, 10**25).map(str),
+        st.builds(lambda s, n: s * n, st.sampled_from(["a", "é", "<b>", "\x00", "9 "]),
+                  st.integers(50, 20_000)))
+
+
+def value_for(key) -> st.SearchStrategy:
+    """Hostile values; for a date field, dates at and near the calendar's ends as often."""
+    if key not in DATE_FIELDS:
+        return filter_values()
+    edges = st.sampled_from(["0001-01-01", "0001-01-02", "9999-12-31", "9999-12-30",
+                             "1899-12-31", "3000-01-01", "2024-02-29", "2023-02-29"])
+    return st.one_of(filter_values(), edges, st.dates().map(dt.date.isoformat))
+
+
+@st.composite
+def hostile_query(draw, fields):
+    """A filter form's valid query, then broken as in hostile_pairs."""
+    keys = st.one_of(st.sampled_from(list(fields) + ["csrf_token", "next"]),
+                     st.text(min_size=1, max_size=8), st.binary(min_size=1, max_size=6))
+    pairs = [(k, v) for k, v in fields.items() if v and draw(st.integers(0, 3))]
+    pairs = [(k, draw(value_for(k)) if draw(st.booleans()) else v) for k, v in pairs]
+    pairs += draw(st.lists(st.tuples(keys, filter_values()), max_size=4))
+    pairs += draw(st.lists(st.sampled_from(list(fields)).flatmap(
+        lambda k: st.tuples(st.just(k), value_for(k))), max_size=2))
+    return draw(st.permutations(pairs)) if draw(st.booleans()) else pairs
+
+
+def query_string(pairs) -> str:
+    """Keys and values percent-encoded; bytes values as they are (maybe not UTF-8)."""
+    def part(value) -> str:
+        return quote_from_bytes(value if isinstance(value, bytes)
+                                else value.encode("utf-8", "surrogatepass"))
+    return "&".join(part(k) + "=" + part(v) for k, v in pairs)
+
+
+def expected_errors(pairs) -> dict[str, str]:
+    """Filter fields sent once whose value the page must call wrong (field -> label)."""
+    sent: dict[str, list[str]] = {}
+    for key, value in pairs:
+        key = key.decode("utf-8", "replace") if isinstance(key, bytes) else key
+        value = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+        sent.setdefault(key, []).append(value)
+    wrong = {}
+    for key, [value] in ((k, v) for k, v in sent.items() if len(v) == 1):
+        if key in DATE_FIELDS and value.strip():
+            try:
+                day = dt.datetime.strptime(value, "%Y-%m-%d").date()
+            except ValueError:
+                day = None
+            if day is None or day.year in (1, 9999):
+                wrong[key] = DATE_FIELDS[key]
+        elif key in CHOICES and value not in CHOICES[key] and (key != "outcome" or value.strip()):
+            wrong[key] = key.title() if key == "outcome" else "Decision"
+        elif key in LENGTHS and value.strip() and len(value) > LENGTHS[key]:
+            wrong[key] = key
+    return wrong
+
+
+@pytest.mark.parametrize("path", list(FILTERS))
+def test_hostile_staff_filters_get_the_page_with_field_errors(staff_app, path, caplog):
+    """The queue, day and audit filters (GET): wrong types, repeated and unknown keys,
+    huge values, null bytes, invalid UTF-8, dates at the calendar's edges (which used to
+    overflow computing the next day: a 500), unknown choice ids."""
+    admin = staff_app.fuzz["admin"]
+    fields, heading = FILTERS[path]
+    before = stored(staff_app)
+
+    @BAD_INPUT
+    @given(pairs=hostile_query(fields))
+    def attempt(pairs):
+        TRIED["count"] += 1
+        response = admin.get(f"{path}?{query_string(pairs)}")
+        text = check_polite(response)
+        REPLIES[response.status_code] = REPLIES.get(response.status_code, 0) + 1
+        assert heading in text and "<form" in text
+        shown = re.findall(r'<p class="error-message"[^>]*>([^<]*)</p>', text)
+        for key, label in expected_errors(pairs).items():
+            if key in DATE_FIELDS or key in CHOICES:  # the length errors say their limit
+                assert any(message.startswith(label) for message in shown), (key, shown)
+            else:
+                assert shown, key
+        assert stored(staff_app) == before
+
+    tried = TRIED["count"]
+    attempt()
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    print(f"\nbad input: {TRIED['count'] - tried} hostile queries to {path}")

@@ -7,7 +7,7 @@ import datetime as dt
 from flask_wtf import FlaskForm
 from wtforms import (DateField, PasswordField, RadioField, SelectChoice, SelectField,
                      StringField, TextAreaField)
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from .auth import ROLES
 
@@ -17,6 +17,22 @@ DECISIONS = {
     "defer_until": "Defer until a date",
     "consult": "Needs a consultation",
 }
+
+
+class DateRange:
+    """A date a clinic can mean: the calendar's own ends overflow the next-day arithmetic."""
+
+    def __init__(self, first: dt.date, last: dt.date):
+        self.first, self.last = first, last
+        self.field_flags = {"min": first.isoformat(), "max": last.isoformat()}
+
+    def __call__(self, form, field) -> None:
+        if field.data is not None and not self.first <= field.data <= self.last:
+            raise ValidationError(f"Choose a date between {self.first.year} and "
+                                  f"{self.last.year}.")
+
+
+IN_RANGE = DateRange(dt.date(1900, 1, 1), dt.date(2999, 12, 31))
 OUTCOME_LABELS = {"refer": "Refer", "defer": "Defer", "review": "Review", "prep": "Prep",
                   "clear": "Clear"}
 
@@ -40,8 +56,8 @@ class QueueFilterForm(FlaskForm):
     decided = SelectField("Decision", choices=[
         SelectChoice("no", "Not yet decided"), SelectChoice("yes", "Decided"),
         SelectChoice("all", "All")], default="no")
-    since = DateField("Submitted from", validators=[Optional()])
-    until = DateField("Submitted until", validators=[Optional()])
+    since = DateField("Submitted from", validators=[Optional(), IN_RANGE])
+    until = DateField("Submitted until", validators=[Optional(), IN_RANGE])
     q = StringField("Name", validators=[Optional(), Length(max=100)],
                     render_kw={"type": "search", "autocomplete": "off"})
 
@@ -50,7 +66,7 @@ class DayForm(FlaskForm):
     class Meta:
         csrf = False
 
-    date = DateField("Date", validators=[Optional()])
+    date = DateField("Date", validators=[Optional(), IN_RANGE])
     q = StringField("Name", validators=[Optional(), Length(max=100)],
                     render_kw={"type": "search", "autocomplete": "off"})
 
@@ -89,4 +105,4 @@ class AuditFilterForm(FlaskForm):
     action = StringField("Action", [Optional(), Length(max=40)])
     username = StringField("User", [Optional(), Length(max=64)])
     submission = StringField("Submission id", [Optional(), Length(max=12)])
-    date = DateField("Date", validators=[Optional()])
+    date = DateField("Date", validators=[Optional(), IN_RANGE])

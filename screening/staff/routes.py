@@ -152,7 +152,7 @@ def day():
     """The front desk's list: a date's clients, with print buttons."""
     form = DayForm(request.args)
     form.validate()
-    chosen = form.date.data or today()
+    chosen = form.date.data if form.date.data and not form.date.errors else today()
     clients = queries.day_clients(get_db(), chosen, form.q.data)
     return render_template("staff/day.html", form=form, day=chosen, clients=clients,
                            prev_day=chosen - dt.timedelta(days=1),
@@ -170,7 +170,8 @@ def audit_log():
     before = int(before) if re.fullmatch(r"[0-9]{1,18}", before) else None
     rows, older = queries.audit_rows(get_db(), action=form.action.data or None,
                                      username=form.username.data or None,
-                                     submission_id=submission_id, day=form.date.data,
+                                     submission_id=submission_id,
+                                     day=None if form.date.errors else form.date.data,
                                      before=before)
     args = {k: v for k, v in request.args.items() if k in form._fields and v}
     return render_template("staff/audit.html", form=form, rows=rows, older=older, args=args,
