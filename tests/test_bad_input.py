@@ -12,10 +12,11 @@ import sqlite3
 from urllib.parse import quote_from_bytes
 
 import pytest
-from helpers import TODAY, Wizard, csrf_token, form_data, log_in, make_user, valid_answers
+from helpers import PASSWORD, TODAY, Wizard, csrf_token, form_data, log_in, make_user, valid_answers
 from html_checks import assert_no_active_content
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import EnvironBuilder
 
@@ -432,3 +433,203 @@ def test_hostile_staff_filters_get_the_page_with_field_errors(staff_app, path, c
     attempt()
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
     print(f"\nbad input: {TRIED['count'] - tried} hostile queries to {path}")
+
+
+STAFF_TEXT = HOSTILE_TEXT + [
+    "cleared", "refer_dermatology", "defer_until", "consult", "Cleared", "cleared ", "refer",
+    "provider", "front_desk", "admin", "root", "fuzz-admin", " fuzz-admin ", "FUZZ-ADMIN",
+    "correct horse battery staple", (TODAY + dt.timedelta(days=14)).isoformat(),
+    (TODAY - dt.timedelta(days=1)).isoformat(), "a/b", "..", ".", "a b", "a\tb", "x" * 65,
+    "//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:alert(1)",
+    "/staff/day", "/staff/../staff/audit", "a\x1b[2Jb", "note\r\nline two", "\x7f",
+]
+
+
+def staff_values(qn) -> st.SearchStrategy:
+    return st.one_of(st.sampled_from(STAFF_TEXT), values_for(qn))
+
+
+@st.composite
+def hostile_form(draw, qn, valid: dict):
+    """A staff form's valid post, then broken: fields dropped, values swapped for hostile
+    ones, unknown and repeated keys, the order shuffled."""
+    values = staff_values(qn)
+    keys = st.one_of(st.sampled_from(list(valid) + ["csrf_token", "next", "id", "user_id"]),
+                     st.text(min_size=1, max_size=10), st.binary(min_size=1, max_size=6))
+    pairs = [(k, v) for k, v in valid.items() if draw(st.integers(0, 4))]
+    pairs = [(k, draw(values) if draw(st.integers(0, 2)) == 0 else v) for k, v in pairs]
+    pairs += draw(st.lists(st.tuples(keys, values), max_size=4))
+    if pairs and draw(st.booleans()):
+        key = draw(st.sampled_from([k for k, _ in pairs]))
+        pairs.insert(draw(st.integers(0, len(pairs))), (key, draw(values)))
+    return draw(st.permutations(pairs)) if draw(st.booleans()) else pairs
+
+
+def post_form(client, path: str, pairs, token: str, raw: bool, multipart: bool, **kwargs):
+    """Post as a tampered browser would: url-encoded (bytes raw or quoted) or multipart."""
+    if multipart:
+        fields = [("csrf_token", token)] + [
+            (k.decode("latin-1") if isinstance(k, bytes) else k,
+             v.decode("latin-1") if isinstance(v, bytes) else v) for k, v in pairs]
+        environ = EnvironBuilder(method="POST", data=MultiDict(fields),
+                                 content_type="multipart/form-data").get_environ()
+        body = environ["wsgi.input"].read()
+        return body, client.post(path, data=body, content_type=environ["CONTENT_TYPE"],
+                                 **kwargs)
+    body = encode(pairs, token, raw)
+    return body, client.post(path, data=body, content_type="application/x-www-form-urlencoded",
+                             **kwargs)
+
+
+def sent(pairs, key: str) -> list[str]:
+    """The values posted for a key, as the app reads them."""
+    return [(v.decode("utf-8", "replace") if isinstance(v, bytes) else v)
+            for k, v in pairs if (k.decode("utf-8", "replace") if isinstance(k, bytes) else k)
+            == key]
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def run_staff_fuzz(attempt, name: str, caplog) -> None:
+    tried = TRIED["count"]
+    attempt()
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    print(f"\nbad input: {TRIED['count'] - tried} hostile posts to {name} "
+          f"(replies by status so far: {dict(sorted(REPLIES.items()))})")
+
+
+def test_hostile_staff_logins_get_a_polite_page_and_log_nobody_in(staff_app, caplog):
+    """The login form (and its ?next=): a 302 only for the right name and password, and
+    then only to a local path; otherwise a field error, the no-match or the lockout page;
+    never a new user, never a session."""
+    qn = staff_app.extensions["questionnaire"]
+    valid = {"username": "fuzz-admin", "password": PASSWORD}
+    limit = staff_app.config["MAX_CONTENT_LENGTH"]
+    users = table(staff_app, "users")
+
+    @BAD_INPUT
+    @given(pairs=hostile_form(qn, valid), raw=st.booleans(), multipart=st.integers(0, 7),
+           next_url=st.one_of(st.none(), staff_values(qn)))
+    def attempt(pairs, raw, multipart, next_url):
+        TRIED["count"] += 1
+        client = staff_app.test_client()  # a fresh browser: a success logs it in
+        token = csrf_token(client.get("/staff/login").text)
+        path = "/staff/login" + ("" if next_url is None else "?next=" + query_string(
+            [("", next_url)])[1:])
+        sessions = len(table(staff_app, "staff_sessions"))
+        address = f"10.{TRIED['count'] // 65536 % 256}.{TRIED['count'] // 256 % 256}." \
+                  f"{TRIED['count'] % 256}"  # each try from its own address: no lockout
+        body, response = post_form(client, path, pairs, token, raw, multipart == 0,
+                                   environ_base={"REMOTE_ADDR": address})
+        REPLIES[response.status_code] = REPLIES.get(response.status_code, 0) + 1
+        assert table(staff_app, "users") == users
+        if len(body) > limit:
+            assert "Too much text" in check_polite(response, (413,))
+            return
+        text = check_polite(response, (302, 401, 422, 429))
+        if response.status_code == 302:
+            assert [u.strip() for u in sent(pairs, "username")][:1] == ["fuzz-admin"]
+            assert sent(pairs, "password")[:1] == [PASSWORD]
+            assert response.location.startswith("/") and not response.location.startswith(
+                ("//", "/\\")), response.location
+            assert len(table(staff_app, "staff_sessions")) == sessions + 1
+            return
+        assert len(table(staff_app, "staff_sessions")) == sessions
+        expected = {401: "do not match an active account", 422: 'class="error-message"',
+                    429: "paused for 15 minutes"}[response.status_code]
+        assert expected in text
+
+    run_staff_fuzz(attempt, "/staff/login", caplog)
+
+
+def test_hostile_decisions_get_field_errors_and_store_nothing(staff_app, caplog):
+    """The decision form: unknown decision ids, deferral dates missing, past, huge or not
+    dates, notes too long or holding control characters: a field error and no decision
+    row; a valid one exactly one row, as posted."""
+    qn = staff_app.extensions["questionnaire"]
+    admin, sid = staff_app.fuzz["admin"], staff_app.fuzz["ids"][0]
+    valid = {"decision": "defer_until", "defer_until": (TODAY + dt.timedelta(days=14))
+             .isoformat(), "note": "Seen in clinic"}
+    limit = staff_app.config["MAX_CONTENT_LENGTH"]
+    path = f"/staff/submissions/{sid}/decision"
+
+    @BAD_INPUT
+    @given(pairs=hostile_form(qn, valid), raw=st.booleans(), multipart=st.integers(0, 7))
+    @example(pairs=[("decision", "cleared"), ("note", "a\x00b")], raw=False, multipart=1)
+    @example(pairs=[("decision", "consult"), ("note", "\x1b[2J")], raw=True, multipart=0)
+    def attempt(pairs, raw, multipart):
+        TRIED["count"] += 1
+        before = stored(staff_app)
+        body, response = post_form(admin, path, pairs, staff_app.fuzz["token"], raw,
+                                   multipart == 0)
+        REPLIES[response.status_code] = REPLIES.get(response.status_code, 0) + 1
+        after = stored(staff_app)
+        if len(body) > limit:
+            assert "Too much text" in check_polite(response, (413,))
+            assert after == before
+            return
+        text = check_polite(response, (302, 422))
+        if response.status_code == 422:
+            assert 'id="error-summary"' in text and STAFF_NAME in text
+            assert after == before  # no decision row, the submission as it was
+            return
+        assert response.location == f"/staff/submissions/{sid}"
+        [row] = after["decisions"][len(before["decisions"]):]
+        _, submission_id, decision, defer_until, note, *_ = row
+        assert submission_id == sid and decision == sent(pairs, "decision")[0]
+        assert decision in ("cleared", "refer_dermatology", "defer_until", "consult")
+        assert (defer_until is not None) == (decision == "defer_until")
+        assert defer_until is None or defer_until >= TODAY.isoformat()
+        assert len(note) <= 2000 and not CONTROL.search(note.replace("\n", "")), note[:80]
+
+    run_staff_fuzz(attempt, path, caplog)
+
+
+USERNAME = re.compile(r"[\w.@+-]{1,64}")
+
+
+def test_hostile_new_accounts_get_field_errors_and_create_nobody(staff_app, caplog):
+    """The new-account form: unknown roles, names with spaces, slashes, dots only or
+    control characters, huge values: a field error and no user; a valid one one user,
+    whose name works in its disable link."""
+    qn = staff_app.extensions["questionnaire"]
+    admin = staff_app.fuzz["admin"]
+    token = csrf_token(admin.get("/staff/users").text)
+    valid = {"username": "new.person", "name": "New Person", "role": "front_desk"}
+    limit = staff_app.config["MAX_CONTENT_LENGTH"]
+
+    @BAD_INPUT
+    @given(pairs=hostile_form(qn, valid), raw=st.booleans(), multipart=st.integers(0, 7))
+    @example(pairs=[("username", "a/b"), ("role", "admin")], raw=False, multipart=1)
+    @example(pairs=[("username", ".."), ("role", "admin")], raw=False, multipart=1)
+    @example(pairs=[("username", "a\x00b"), ("role", "admin")], raw=False, multipart=1)
+    @example(pairs=[("username", "c.d"), ("name", "\x07"), ("role", "admin")], raw=False,
+             multipart=1)
+    def attempt(pairs, raw, multipart):
+        TRIED["count"] += 1
+        before = stored(staff_app)
+        body, response = post_form(admin, "/staff/users", pairs, token, raw, multipart == 0)
+        REPLIES[response.status_code] = REPLIES.get(response.status_code, 0) + 1
+        after = stored(staff_app)
+        if len(body) > limit:
+            assert "Too much text" in check_polite(response, (413,))
+            assert after == before
+            return
+        text = check_polite(response, (200, 422))
+        if response.status_code == 422:
+            assert 'id="error-summary"' in text and after == before
+            return
+        assert "Account created" in text
+        [user] = after["users"][len(before["users"]):]
+        _, username, name, role, *_ = user
+        assert USERNAME.fullmatch(username) and username.strip("."), username
+        assert not CONTROL.search(name or ""), name
+        assert role in ("provider", "front_desk", "admin")
+        link = re.search(r'action="(/staff/users/[^"]*/disable)"', text.split(
+            f"<td>{escape(username)}</td>")[1]).group(1)
+        assert admin.post(link.replace("&amp;", "&"), data={"csrf_token": token}) \
+            .status_code == 302
+        assert table(staff_app, "users")[-1][5] == 0  # disabled through its own link
+
+    run_staff_fuzz(attempt, "/staff/users", caplog)

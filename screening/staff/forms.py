@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask_wtf import FlaskForm
 from wtforms import (DateField, PasswordField, RadioField, SelectChoice, SelectField,
@@ -33,6 +34,15 @@ class DateRange:
 
 
 IN_RANGE = DateRange(dt.date(1900, 1, 1), dt.date(2999, 12, 31))
+# As for clients' text: control characters other than tab and newline are never typed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def no_control_characters(form, field) -> None:
+    if field.data and _CONTROL.search(field.data):
+        raise ValidationError("Please remove the special characters.")
+
+
 OUTCOME_LABELS = {"refer": "Refer", "defer": "Defer", "review": "Review", "prep": "Prep",
                   "clear": "Clear"}
 
@@ -75,7 +85,8 @@ class DecisionForm(FlaskForm):
     decision = RadioField("Decision", choices=[SelectChoice(k, v) for k, v in DECISIONS.items()],
                           validators=[InputRequired("Choose a decision.")])
     defer_until = DateField("Defer until", validators=[Optional()])
-    note = TextAreaField("Note", [Length(max=2000, message="Keep the note to 2,000 characters.")],
+    note = TextAreaField("Note", [Length(max=2000, message="Keep the note to 2,000 characters."),
+                                  no_control_characters],
                          render_kw={"rows": 4, "maxlength": 2000})
 
     def validate(self, extra_validators=None) -> bool:
@@ -94,7 +105,7 @@ class DecisionForm(FlaskForm):
 class NewUserForm(FlaskForm):
     username = StringField("Username", [DataRequired("Enter a username."), Length(max=64)],
                            render_kw={"autocomplete": "off", "autocapitalize": "none"})
-    name = StringField("Full name", [Optional(), Length(max=200)])
+    name = StringField("Full name", [Optional(), Length(max=200), no_control_characters])
     role = SelectField("Role", choices=[SelectChoice(r, r.replace("_", " ")) for r in ROLES])
 
 
