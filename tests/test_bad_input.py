@@ -241,21 +241,12 @@ STAFF_NAME = "Ana María Pérez"  # valid_answers' client: must never reach a 4x
 
 
 @pytest.fixture
-def staff_app(tmp_path, monkeypatch):
-    """An app with three submitted screenings (one decided) and an admin logged in.
-
-    Argon2 runs at its cheapest settings here: these tests are about input handling, and
-    each login or account at the real cost takes about a second on a busy 2-core box.
-    """
-    from argon2 import PasswordHasher
-
+def staff_app(tmp_path, cheap_argon2):
+    """An app with three submitted screenings (one decided) and an admin logged in (argon2
+    at its lowest cost: these tests are about input handling)."""
     from screening import current_questionnaire, current_rules, today
     from screening.db import get_db
-    from screening.staff import auth
     from screening.submissions import import_answers
-    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    monkeypatch.setattr(auth, "hasher", cheap)
-    monkeypatch.setattr(auth, "_DUMMY_HASH", cheap.hash("not a real password"))
     init_db(tmp_path / "db")
     app = create_app({"SECRET_KEY": "k", "DATABASE": str(tmp_path / "db")})
     with app.app_context():
