@@ -77,10 +77,10 @@ def load_user(session_id: str) -> StaffUser | None:
     row = rows[0]
     idle = current_app.config["STAFF_IDLE_MINUTES"]
     if not row["active"] or row["last_seen"] < _ago(minutes=idle):
-        revoke(session_id)
-        if row["active"]:
+        # Several workers may notice at once; the one whose update ends it audits it.
+        if revoke(session_id) and row["active"]:
             audit.record("idle_logoff", user={"id": row["user_id"], "username": row["username"]})
-            g.idle_logoff = True
+        g.idle_logoff = bool(row["active"])
         return None
     if row["last_seen"] < _ago(seconds=LAST_SEEN_EVERY.total_seconds()):
         with transaction(db):
@@ -99,11 +99,13 @@ def unauthorized():
     return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
 
 
-def revoke(session_id: str) -> None:
+def revoke(session_id: str) -> bool:
+    """End a session; True if this call ended it (False: it had already ended)."""
     db = get_db()
     with transaction(db):
-        db.execute("UPDATE staff_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                   [now(), session_id])
+        cursor = db.execute("UPDATE staff_sessions SET revoked_at = ? WHERE id = ? "
+                            "AND revoked_at IS NULL", [now(), session_id])
+    return cursor.rowcount == 1
 
 
 def revoke_all(user_id: int) -> None:
