@@ -18,7 +18,7 @@ import pytest
 import requests
 from helpers import PASSWORD
 from live import Server
-from visitor import Staff
+from visitor import Staff, hidden_fields
 
 from screening.db import init_db
 from screening.staff.auth import hash_password
@@ -175,3 +175,14 @@ def test_failed_logins_on_different_workers_are_counted_together(server):
     assert sql(server, "SELECT count(*) FROM staff_sessions WHERE user_id = "
                "(SELECT id FROM users WHERE username = 'lou')") == [(0,)]
 
+
+def test_a_burst_of_failed_logins_gets_no_more_tries_than_the_limit(server):
+    """Ten wrong passwords at once across four workers: five are checked, five refused.
+    Each worker used to check the count before a slow password check and record the
+    failure after it, so attempts in flight on other workers did not count yet."""
+    replies = login_attempts(server, "kim", ["wrong password!"] * 10, "kim")
+    statuses = sorted(r.status_code for r in replies)
+    assert statuses == [401] * 5 + [429] * 5, statuses
+    response = Staff(server.url).log_in("kim", PASSWORD)
+    assert response.status_code == 429 and "paused for 15 minutes" in response.text
+    assert hidden_fields(response.text).get("csrf_token")  # the login page, again

@@ -15,7 +15,7 @@ from ..db import get_db, now, transaction
 from ..questionnaire import age_on
 from ..submissions import get_submission
 from . import queries, users
-from .auth import (authenticate, locked_out, new_password, revoke, role_required, safe_next,
+from .auth import (authenticate, begin_attempt, new_password, revoke, role_required, safe_next,
                    start_session)
 from .forms import (DECISIONS, OUTCOME_LABELS, AuditFilterForm, DayForm, DecisionForm,
                     LoginForm, NewUserForm, QueueFilterForm)
@@ -51,7 +51,7 @@ def login():
     status = 200
     if form.validate_on_submit():
         username, address = form.username.data.strip(), request.remote_addr or "?"
-        if locked_out(username, address):
+        if not begin_attempt(username, address):
             audit.record("login_refused", username=username[:64])
             flash("Too many attempts. For your security, logging in with this name is paused "
                   "for 15 minutes. An administrator can help sooner.", "error")
