@@ -84,20 +84,31 @@ def workers_for(server, marker: str) -> set[str]:
     return {line.split(" ", 1)[0] for line in server.stdout().splitlines() if marker in line}
 
 
-def probe(server, session: requests.Session, tag: str) -> list[requests.Response]:
-    """A burst of page loads with one cookie; each carries a marker for the access log."""
-    def load(i):
-        return lambda: session.get(f"{server.url}/staff/?probe={tag}-{i}",
-                                   allow_redirects=False, timeout=60,
-                                   headers={"Connection": "close"})
-    return together([load(i) for i in range(BURST)])
+def probe(server, session: requests.Session, tag: str, status: int) -> None:
+    """Bursts of page loads with one cookie, each with a marker for the access log: every
+    reply must have this status; a busy machine may let one worker take a whole burst, so
+    up to three bursts, until the log shows two workers or more."""
+    for burst in range(3):
+        def load(i, burst=burst):
+            return lambda: session.get(f"{server.url}/staff/?probe={tag}-{burst}-{i}",
+                                       allow_redirects=False, timeout=60,
+                                       headers={"Connection": "close"})
+        replies = together([load(i) for i in range(BURST)])
+        assert [r.status_code for r in replies] == [status] * BURST, (tag, burst)
+        if status == 302:
+            assert all(r.headers["Location"].startswith("/staff/login") for r in replies)
+        if len(workers_for(server, f"probe={tag}-")) >= 2:
+            return
+    raise AssertionError(f"{tag}: every request reached one worker\n{server.stdout()[-2000:]}")
 
 
 def assert_refused_everywhere(server, copy: requests.Session, tag: str) -> None:
-    replies = probe(server, copy, tag)
-    assert [r.status_code for r in replies] == [302] * BURST
-    assert all(r.headers["Location"].startswith("/staff/login") for r in replies)
-    assert len(workers_for(server, f"probe={tag}-")) >= 2, server.stdout()[-2000:]
+    probe(server, copy, tag, 302)
+
+
+def accepted_everywhere(server, copy: requests.Session, tag: str) -> None:
+    """The control: before the event the copied cookie opens the queue on any worker."""
+    probe(server, copy, tag, 200)
 
 
 def logged_in(server, username: str) -> Staff:
@@ -105,13 +116,6 @@ def logged_in(server, username: str) -> Staff:
     response = staff.log_in(username, PASSWORD)
     assert response.status_code == 302, response.status_code
     return staff
-
-
-def accepted_everywhere(server, copy: requests.Session, tag: str) -> None:
-    """The control: before the event the copied cookie opens the queue on any worker."""
-    replies = probe(server, copy, tag)
-    assert [r.status_code for r in replies] == [200] * BURST
-    assert len(workers_for(server, f"probe={tag}-")) >= 2
 
 
 def test_a_cookie_copied_before_logout_is_refused_on_every_worker(server):
