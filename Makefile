@@ -35,7 +35,7 @@ prepare: $(VENV)/.installed instance/config.py fonts
 
 run: prepare
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
-	$(BIN)/gunicorn --preload --workers $(WORKERS) --bind $(HOST):$(PORT) \
+	$(BIN)/gunicorn --preload --no-control-socket --workers $(WORKERS) --bind $(HOST):$(PORT) \
 		--access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms' --access-logfile - \
 		'screening:create_app()'
 

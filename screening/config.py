@@ -39,5 +39,12 @@ def defaults(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=24),
-        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session it is bound to
+        # Re-sign the cookie only when the session changes (a saved step marks it changed,
+        # so the cookie lives as long as the draft): signing it on every page view cost a
+        # tenth of a step page's time. Staff idle logoff is checked on the server.
+        "SESSION_REFRESH_EACH_REQUEST": False,
+        "WTF_CSRF_TIME_LIMIT": None,
+        # Pages send Referrer-Policy: no-referrer, so browsers post no Referer; Flask-WTF's
+        # HTTPS referrer check would refuse every form. The CSRF token still guards them.
+        "WTF_CSRF_SSL_STRICT": False,  # the token lives as long as the session it is bound to
     }

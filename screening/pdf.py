@@ -89,12 +89,26 @@ def _renderer():
     return fonts, fetcher, css
 
 
+def css_string(text: str) -> str:
+    """`text` as a CSS string literal: quotes, backslashes and control characters escaped."""
+    return '"' + "".join(c if c.isprintable() and c not in '"\\' else f"\\{ord(c):x} "
+                         for c in text) + '"'
+
+
+def page_css(size: str, clinic: str, printed: str) -> str:
+    """The page size and each page's header: the clinic's name and when it was printed."""
+    size = "A4" if str(size).upper() == "A4" else "Letter"
+    return (f"@page {{ size: {size}; @top-left {{ content: {css_string(clinic)}; }} "
+            f"@top-right {{ content: {css_string('Printed ' + printed)}; }} }}")
+
+
 def render(html: str) -> bytes:
     """HTML -> PDF bytes with our fetcher, fonts and print CSS (page size from config)."""
     from weasyprint import CSS, HTML
     fonts, fetcher, css = _renderer()
-    size = "A4" if str(current_app.config["PDF_PAGE_SIZE"]).upper() == "A4" else "Letter"
-    page = CSS(string=f"@page {{ size: {size}; }}", url_fetcher=fetcher, font_config=fonts)
+    config = current_app.config
+    page = CSS(string=page_css(config["PDF_PAGE_SIZE"], config["CLINIC_NAME"], _printed()),
+               url_fetcher=fetcher, font_config=fonts)
     document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=fetcher)
     with _lock:  # the shared font configuration is not made for concurrent renders
         return document.write_pdf(stylesheets=[css, page], font_config=fonts,
@@ -115,7 +129,7 @@ def summary_pdf(db, submission_id: int) -> bytes | None:
         return None
     today = dt.date.today()
     html = render_template("pdf/summary.html", clients=[_client(db, submission, today)],
-                           qn=current_questionnaire(), printed=_printed())
+                           qn=current_questionnaire())
     return render(html)
 
 
@@ -127,7 +141,7 @@ def day_pdf(db, day: dt.date) -> bytes | None:
     today = dt.date.today()
     clients = [_client(db, get_submission(db, row["id"]), today) for row in rows]
     html = render_template("pdf/day.html", clients=clients, day=day,
-                           qn=current_questionnaire(), printed=_printed())
+                           qn=current_questionnaire())
     return render(html)
 
 

@@ -80,6 +80,16 @@ def handle_unexpected(exc: Exception):
     return error_page(500)
 
 
+def described_by(question, field) -> str:
+    """The ids of a question's hint and error message, for aria-describedby."""
+    ids = []
+    if question.help:
+        ids.append(question.id + "-hint")
+    if field.errors:
+        ids.append(question.id + "-error")
+    return " ".join(ids)
+
+
 def show_if_json(question) -> str:
     """A question's show_if as the values its fields post, for the reveal script."""
     as_field = {True: "yes", False: "no"}
@@ -148,6 +158,7 @@ def init_app(app: Flask) -> None:
     app.wsgi_app = FormBody(app.wsgi_app, app)
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
     app.jinja_env.globals["show_if_json"] = show_if_json
+    app.jinja_env.globals["described_by"] = described_by
     app.after_request(security_headers)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sqlite3
 
 
 TODAY = dt.date.today()
@@ -113,3 +114,20 @@ def log_in(client, username: str, password: str = PASSWORD, next_url: str | None
     url = "/staff/login" + (f"?next={next_url}" if next_url else "")
     return client.post(url, data={"csrf_token": csrf_token(page.text), "username": username,
                                   "password": password})
+
+
+def rows(app, sql: str, params=()) -> list[dict]:
+    """Read the app's database directly, as a separate connection would."""
+    conn = sqlite3.connect(app.config["DATABASE"])
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, params)]
+    finally:
+        conn.close()
+
+
+def search(client, where: str, name: str):
+    """Post a name search on the queue or the day page (names never go into URLs)."""
+    page = client.get("/staff/day")
+    return client.post(f"/staff/search/{where}", data={"csrf_token": csrf_token(page.text),
+                                                       "q": name})

@@ -10,6 +10,7 @@ import json
 import re
 import secrets
 import sqlite3
+import zlib
 from types import SimpleNamespace
 
 import pytest
@@ -41,9 +42,11 @@ def form_token(app, raw: str, secret: str | None = None) -> str:
 
 
 def cookie_data(cookie: str) -> dict:
-    """What a Flask session cookie holds: readable by its owner (it is signed, not sealed)."""
-    payload = cookie.split(".")[0]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    """What a Flask session cookie holds: readable by its owner (it is signed, not sealed).
+    A payload that zlib makes shorter is sent compressed, marked by a leading dot."""
+    payload = cookie.rsplit(".", 2)[0]
+    data = base64.urlsafe_b64decode(payload.lstrip(".") + "=" * (-len(payload.lstrip(".")) % 4))
+    return json.loads(zlib.decompress(data) if payload.startswith(".") else data)
 
 
 def draft_token(client) -> str:

@@ -320,17 +320,16 @@ def test_numbers_beyond_sqlite_integers_get_a_404_or_are_ignored(staff_app):
 
 FILTERS = {  # page -> (its filter fields and a valid value each, what the page says)
     "/staff/": ({"outcome": "refer", "decided": "all", "since": (TODAY - dt.timedelta(days=30))
-                 .isoformat(), "until": TODAY.isoformat(), "q": "ana", "after": "", "before": "",
+                 .isoformat(), "until": TODAY.isoformat(), "after": "", "before": "",
                  "last": ""}, "Screening queue"),
-    "/staff/day": ({"date": (TODAY + dt.timedelta(days=7)).isoformat(), "q": "pérez"},
-                   "Clients for"),
+    "/staff/day": ({"date": (TODAY + dt.timedelta(days=7)).isoformat()}, "Clients for"),
     "/staff/audit": ({"action": "decision", "username": "fuzz-admin", "submission": "2",
                       "date": TODAY.isoformat(), "before": ""}, "Audit log"),
 }
 DATE_FIELDS = {"since": "Submitted from", "until": "Submitted until", "date": "Date"}
 CHOICES = {"outcome": ("refer", "defer", "review", "prep", "clear"),
            "decided": ("no", "yes", "all")}
-LENGTHS = {"q": 100, "action": 40, "username": 64, "submission": 12}
+LENGTHS = {"action": 40, "username": 64, "submission": 12}
 FILTER_TEXT = HOSTILE_TEXT + [
     "0001-01-01", "0001-01-02", "9999-12-30", "1970-01-01", "2038-01-19", HUGE, TOO_HUGE,
     f"0~x~{HUGE}", "4~2020-01-01T00:00:00+00:00~1", "~~", "1~~", "²", "refer", "all", "yes",
@@ -495,6 +494,46 @@ def run_staff_fuzz(attempt, name: str, caplog) -> None:
     replies = {k: v - before.get(k, 0) for k, v in sorted(REPLIES.items()) if v > before.get(k, 0)}
     print(f"\nbad input: {TRIED['count'] - tried} hostile posts to {name} "
           f"(replies by status: {replies})")
+
+
+@pytest.mark.parametrize("where, page, heading", [("queue", "/staff/", "Screening queue"),
+                                                 ("day", "/staff/day", "Clients for")])
+def test_hostile_name_searches_are_kept_or_refused_politely(staff_app, where, page, heading,
+                                                            caplog):
+    """The name search is posted and kept in the session (names stay out of URLs): any
+    text up to 100 characters is searched for, a longer one gets a message; a `back` that
+    is not a staff page is ignored; the page afterwards is polite and nothing is stored."""
+    qn = staff_app.extensions["questionnaire"]
+    admin = staff_app.fuzz["admin"]
+    valid = {"q": "Pérez", "back": page}
+    limit = staff_app.config["MAX_CONTENT_LENGTH"]
+    before = stored(staff_app)
+
+    @STAFF_BAD_INPUT
+    @given(pairs=hostile_form(qn, valid), raw=st.booleans(), multipart=st.integers(0, 7))
+    @example(pairs=[("q", "x" * 101)], raw=False, multipart=1)
+    @example(pairs=[("q", "a\x00b"), ("back", "//evil.example/")], raw=True, multipart=0)
+    def attempt(pairs, raw, multipart):
+        TRIED["count"] += 1
+        token = csrf_token(admin.get(page).text)
+        body, response = post_form(admin, f"/staff/search/{where}", pairs, token, raw,
+                                   multipart == 0)
+        REPLIES[response.status_code] = REPLIES.get(response.status_code, 0) + 1
+        if len(body) > limit:
+            assert "Too much text" in check_polite(response, (413,))
+            return
+        check_polite(response, (302,))
+        assert response.location.startswith("/staff/"), response.location
+        shown = check_polite(admin.get(page))
+        assert heading in shown and "<form" in shown
+        first = next(((k, v) for k, v in pairs
+                      if (k.decode("utf-8", "replace") if isinstance(k, bytes) else k) == "q"),
+                     None)
+        if first and isinstance(first[0], str) and isinstance(first[1], str):
+            assert ("at most 100 characters" in shown) == (len(first[1]) > 100), len(first[1])
+        assert stored(staff_app) == before
+
+    run_staff_fuzz(attempt, f"/staff/search/{where}", caplog)
 
 
 def test_hostile_staff_logins_get_a_polite_page_and_log_nobody_in(staff_app, caplog):

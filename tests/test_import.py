@@ -47,3 +47,10 @@ def test_import_of_invalid_json_is_a_clear_message(runner, app, tmp_path):
     result = runner.invoke(args=["submissions", "import", str(path)])
     assert result.exit_code == 1 and "not valid JSON" in result.output
     assert count(app) == 0
+
+
+def test_the_database_file_is_readable_by_its_owner_only(app):
+    import os
+    import stat
+    mode = stat.S_IMODE(os.stat(app.config["DATABASE"]).st_mode)
+    assert mode == 0o600, oct(mode)

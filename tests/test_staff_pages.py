@@ -5,18 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import sqlite3
 
-from helpers import PASSWORD, TODAY, csrf_token, log_in
-
-
-def rows(app, sql, params=()):
-    conn = sqlite3.connect(app.config["DATABASE"])
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params)]
-    finally:
-        conn.close()
+from helpers import PASSWORD, TODAY, csrf_token, log_in, rows, search
 
 
 def names_in_order(html: str) -> list[str]:
@@ -39,8 +29,12 @@ def test_queue_filters(app, staff, submitted):
     submitted(full_name="Bob Burn", signature="Bob Burn", sunburn_recent=True)
     client = staff("provider")
     assert names_in_order(client.get("/staff/?outcome=refer").text) == ["Zoë Acne"]
-    assert names_in_order(client.get("/staff/?q=zoe").text) == ["Zoë Acne"]  # accents ignored
-    assert names_in_order(client.get("/staff/?q=acn").text) == ["Zoë Acne"]  # any word, prefix
+    search(client, "queue", "zoe")
+    assert names_in_order(client.get("/staff/").text) == ["Zoë Acne"]  # accents ignored
+    search(client, "queue", "acn")
+    assert names_in_order(client.get("/staff/").text) == ["Zoë Acne"]  # any word, prefix
+    assert "matching “acn”" in client.get("/staff/").text
+    search(client, "queue", "")
     tomorrow = (TODAY + dt.timedelta(days=1)).isoformat()
     assert names_in_order(client.get(f"/staff/?since={tomorrow}").text) == []
     assert len(names_in_order(client.get(f"/staff/?until={TODAY.isoformat()}").text)) == 2
@@ -53,10 +47,11 @@ def test_queue_filters(app, staff, submitted):
 
 
 def test_queue_pages_of_50_forward_back_and_last(app, staff):
+    import random
+
     from screening import current_questionnaire, current_rules
     from screening.db import get_db
     from screening.demo import seed
-    import random
     with app.app_context():
         seed(get_db(), current_questionnaire(), current_rules(), 120, random.Random(1), TODAY)
     client = staff("provider")
@@ -126,8 +121,12 @@ def test_front_desk_sees_the_day_and_cannot_decide(app, staff, submitted):
     assert "Today Person" in page.text and "Later Person" not in page.text
     later = desk.get(f"/staff/day?date={(TODAY + dt.timedelta(days=3)).isoformat()}")
     assert "Later Person" in later.text and "Today Person" not in later.text
-    assert "Today Person" in desk.get("/staff/day?q=tod").text
-    assert "Today Person" not in desk.get("/staff/day?q=zzz").text
+    search(desk, "day", "tod")
+    assert "Today Person" in desk.get("/staff/day").text
+    search(desk, "day", "zzz")
+    assert "Today Person" not in desk.get("/staff/day").text
+    assert desk.post("/staff/search/queue", data={"csrf_token": csrf_token(page.text),
+                                                  "q": "x"}).status_code == 404
     response = desk.post(f"/staff/submissions/{today_id}/decision", data={
         "csrf_token": csrf_token(page.text), "decision": "cleared"})
     assert response.status_code == 403

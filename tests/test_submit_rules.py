@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
-from helpers import valid_answers
+from helpers import rows, valid_answers
 
 from screening import create_app
 from screening.config import ROOT
 
 
 def one(app, sql, params=()):
-    conn = sqlite3.connect(app.config["DATABASE"])
-    conn.row_factory = sqlite3.Row
-    try:
-        return dict(conn.execute(sql, params).fetchone())
-    finally:
-        conn.close()
+    return rows(app, sql, params)[0]
 
 
 def test_submit_stores_flags_outcome_and_rules_version(wizard, app, client):

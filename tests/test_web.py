@@ -44,3 +44,15 @@ def test_a_crash_shows_the_500_page_without_a_traceback(app, client):
     assert response.status_code == 500
     assert "Something went wrong" in response.text
     assert "secret answer text" not in response.text and "Traceback" not in response.text
+
+
+def test_forms_work_over_https_without_a_referer(tmp_path):
+    from screening import create_app
+    from screening.db import init_db
+    init_db(tmp_path / "db")
+    app = create_app({"SECRET_KEY": "x", "DATABASE": str(tmp_path / "db"), "HTTPS": True})
+    client = app.test_client()
+    page = client.get("/", base_url="https://clinic.example")
+    response = client.post("/start", base_url="https://clinic.example",
+                           data={"csrf_token": csrf_token(page.text)})
+    assert response.status_code == 302 and response.location.endswith("/step/about")

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 
 import pytest
-from helpers import TODAY, csrf_token, valid_answers
-
-
-def rows(app, sql, params=()):
-    conn = sqlite3.connect(app.config["DATABASE"])
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params)]
-    finally:
-        conn.close()
+from helpers import TODAY, csrf_token, rows, valid_answers
 
 
 def test_full_walk_to_submit_stores_typed_answers(wizard, app, client):
@@ -45,6 +37,27 @@ def test_progress_indicator_names_the_step(wizard, client):
     assert page.status_code == 302 and page.location.endswith("/step/about")
     page = client.get("/step/about")
     assert "Step 1 of 7" in page.text and 'aria-current="step">About you' in page.text
+
+
+def test_the_draft_cookie_is_renewed_by_each_save_not_by_each_page_view(wizard, app, client):
+    """The draft lives DRAFT_HOURS from its last save; its cookie must live as long."""
+    from email.utils import parsedate_to_datetime
+
+    def expiry(response):
+        cookie = next(c for c in response.headers.getlist("Set-Cookie")
+                      if c.startswith("screening="))
+        return parsedate_to_datetime(re.search(r"Expires=([^;]+)", cookie).group(1))
+
+    started = expiry(wizard.start())
+    client.get("/step/about")  # the first form page adds its CSRF token to the session
+    page = client.get("/step/about")
+    assert page.status_code == 200 and not page.headers.getlist("Set-Cookie")
+    app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(hours=30)  # a later clock, in effect
+    saved = wizard.post_step("about", valid_answers())
+    assert saved.status_code == 302
+    assert expiry(saved) - started >= dt.timedelta(hours=5, minutes=59)
+    back = wizard.post_step("skin", {"active_acne": True}, nav="back")  # incomplete, kept
+    assert back.status_code == 302 and expiry(back) >= expiry(saved)
 
 
 def test_resume_from_a_new_request_with_the_same_cookie(wizard, app, client):

@@ -99,6 +99,7 @@ def step(section_id: str):
         going_back = request.form.get("nav") == "back"
         if form.validate():
             save_answers(get_db(), draft.id, form.answers(), qn)
+            session.modified = True  # the cookie's expiry follows the draft's
             if going_back:
                 return redirect(url_for("client.step", section_id=steps[index - 1].id)
                                 if index else url_for("client.start"))
@@ -108,6 +109,7 @@ def step(section_id: str):
         if going_back:
             # Keep what was valid; the client chose to leave this step for now.
             save_answers(get_db(), draft.id, form.valid_answers(), qn)
+            session.modified = True
             return redirect(url_for("client.step", section_id=steps[index - 1].id)
                             if index else url_for("client.start"))
     return render_template("client/step.html", form=form, section=section, steps=steps,

@@ -25,6 +25,18 @@ def _audit(db, action: str, detail: str) -> None:
                    [now(), "(command line)", action, detail])
 
 
+def _change(change, username: str, action: str, detail: str, *args) -> None:
+    """Apply one account change and audit it; a mistake is one clear line."""
+    db = _db()
+    try:
+        change(db, username, *args)
+        _audit(db, action, detail)
+    except users.UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        db.conn.close()
+
+
 def _password(from_stdin: bool) -> tuple[str, bool]:
     if from_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -45,14 +57,7 @@ def create_command(username, role, name, password_stdin):
     Example: flask --app screening users create dana --role provider --name "Dr Dana Lee"
     """
     password, generated = _password(password_stdin)
-    db = _db()
-    try:
-        users.create(db, username, role, password, name)
-        _audit(db, "user_create", f"{username} ({role})")
-    except users.UserError as exc:
-        raise click.ClickException(str(exc))
-    finally:
-        db.conn.close()
+    _change(users.create, username, "user_create", f"{username} ({role})", role, password, name)
     click.echo(f"Created {username} ({role}).")
     if generated:
         click.echo(f"Password (shown once, keep it safe): {password}")
@@ -80,14 +85,7 @@ def disable_command(username):
 
     Example: flask --app screening users disable dana
     """
-    db = _db()
-    try:
-        users.disable(db, username)
-        _audit(db, "user_disable", username)
-    except users.UserError as exc:
-        raise click.ClickException(str(exc))
-    finally:
-        db.conn.close()
+    _change(users.disable, username, "user_disable", username)
     click.echo(f"Disabled {username}.")
 
 
@@ -100,14 +98,7 @@ def set_password_command(username, password_stdin):
     Example: flask --app screening users set-password dana
     """
     password, generated = _password(password_stdin)
-    db = _db()
-    try:
-        users.set_password(db, username, password)
-        _audit(db, "user_password", username)
-    except users.UserError as exc:
-        raise click.ClickException(str(exc))
-    finally:
-        db.conn.close()
+    _change(users.set_password, username, "user_password", username, password)
     click.echo(f"New password set for {username}; their open sessions were ended.")
     if generated:
         click.echo(f"Password (shown once, keep it safe): {password}")

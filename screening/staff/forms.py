@@ -68,8 +68,6 @@ class QueueFilterForm(FlaskForm):
         SelectChoice("all", "All")], default="no")
     since = DateField("Submitted from", validators=[Optional(), IN_RANGE])
     until = DateField("Submitted until", validators=[Optional(), IN_RANGE])
-    q = StringField("Name", validators=[Optional(), Length(max=100)],
-                    render_kw={"type": "search", "autocomplete": "off"})
 
 
 class DayForm(FlaskForm):
@@ -77,7 +75,13 @@ class DayForm(FlaskForm):
         csrf = False
 
     date = DateField("Date", validators=[Optional(), IN_RANGE])
-    q = StringField("Name", validators=[Optional(), Length(max=100)],
+
+
+class NameSearchForm(FlaskForm):
+    """A name search is posted and kept in the session: client names stay out of URLs,
+    browser history and access logs."""
+
+    q = StringField("Client name", validators=[Optional(), Length(max=100)],
                     render_kw={"type": "search", "autocomplete": "off"})
 
 

@@ -18,7 +18,7 @@ from . import queries, users
 from .auth import (authenticate, begin_attempt, new_password, revoke, role_required, safe_next,
                    start_session)
 from .forms import (DECISIONS, OUTCOME_LABELS, AuditFilterForm, DayForm, DecisionForm,
-                    LoginForm, NewUserForm, QueueFilterForm)
+                    LoginForm, NameSearchForm, NewUserForm, QueueFilterForm)
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 # A submission id in a URL: an int SQLite can hold (a bigger one is a 404, not a 500).
@@ -93,10 +93,31 @@ def queue():
     page = queries.queue(
         get_db(), outcome=form.outcome.data or None, decided=form.decided.data or "no",
         since=form.since.data if valid else None, until=form.until.data if valid else None,
-        name=form.q.data, after=request.args.get("after"), before=request.args.get("before"),
-        last=request.args.get("last") == "1")
+        name=session.get("search_queue"), after=request.args.get("after"),
+        before=request.args.get("before"), last=request.args.get("last") == "1")
     return render_template("staff/queue.html", form=form, page=page, args=args,
-                           today=today())
+                           today=today(), search=_search_form("queue"))
+
+
+def _search_form(where: str) -> NameSearchForm:
+    form = NameSearchForm(formdata=None)
+    form.q.data = session.get(f"search_{where}", "")
+    return form
+
+
+@bp.post("/search/<where>")
+@role_required("front_desk")
+def search(where: str):
+    """Remember (or clear) a name search for the queue or the day list, then show it."""
+    if where not in ("queue", "day") or (where == "queue" and not current_user.can("provider")):
+        abort(404)
+    form = NameSearchForm()
+    if form.validate_on_submit():
+        session[f"search_{where}"] = " ".join((form.q.data or "").split())
+    else:
+        flash("A name search is at most 100 characters.", "error")
+    back = safe_next(request.form.get("back"))
+    return redirect(back if back and back.startswith("/staff/") else url_for(f"staff.{where}"))
 
 
 @bp.get(f"/submissions/<{ID}:submission_id>")
@@ -113,12 +134,9 @@ def submission(submission_id: int):
 def _submission_page(sub: dict, form: DecisionForm, status: int = 200):
     db = get_db()
     read = {qid for flag in sub["flags"] for qid in flag.get("fields", {})}
-    version = None
-    if sub["rules_version"]:
-        version = sub["rules_version"]
     return render_template(
         "staff/submission.html", sub=sub, qn=current_questionnaire(), read=read, form=form,
-        history=queries.decisions(db, sub["id"]), version=version,
+        history=queries.decisions(db, sub["id"]), version=sub["rules_version"],
         age=age_on(sub["date_of_birth"], today())), status
 
 
@@ -153,8 +171,9 @@ def day():
     form = DayForm(request.args)
     form.validate()
     chosen = form.date.data if form.date.data and not form.date.errors else today()
-    clients = queries.day_clients(get_db(), chosen, form.q.data)
+    clients = queries.day_clients(get_db(), chosen, session.get("search_day"))
     return render_template("staff/day.html", form=form, day=chosen, clients=clients,
+                           search=_search_form("day"),
                            prev_day=chosen - dt.timedelta(days=1),
                            next_day=chosen + dt.timedelta(days=1))
 

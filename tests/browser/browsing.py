@@ -16,6 +16,7 @@ from screening.db import init_db
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "build" / "screenshots"
+DOCS = ROOT / "docs"  # the two screenshots the README shows
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 

@@ -8,7 +8,7 @@ import sqlite3
 from helpers import valid_answers
 from walk import QN, fill_step, sign_and_send, walk
 
-from browsing import screenshot
+from browsing import DOCS, screenshot
 
 
 def stored(server):
@@ -82,6 +82,8 @@ def test_a_follow_up_question_appears_when_its_trigger_is_answered(server, phone
     phone.tap("label[for=cold_sores-0]")
     assert follow_up.is_visible()
     screenshot(phone, "phone-step-skin")
+    phone.evaluate("window.scrollTo(0, 0)")
+    phone.screenshot(path=str(DOCS / "phone-step.png"), full_page=False)
     phone.tap("label[for=cold_sores-1]")
     assert not follow_up.is_visible()
 
