@@ -8,7 +8,9 @@ as <img src="file:///etc/passwd"> can never read a file or call a server.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import mimetypes
+import re
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +26,28 @@ from .submissions import get_submission
 _lock = threading.Lock()
 STATIC = (Path(__file__).parent / "static").resolve()
 PRINT_CSS = STATIC / "css" / "print.css"
+
+
+class WithholdArguments(logging.Filter):
+    """Keep a WeasyPrint message's wording, drop what it quotes: a glyph it cannot draw is a
+    character of a client's name or note, and other messages quote the document too."""
+
+    PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[a-zA-Z%]")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.msg = self.PLACEHOLDER.sub(
+                lambda m: "%" if m.group() == "%%" else "[withheld]", str(record.msg))
+            record.args = ()
+        record.exc_info, record.exc_text = None, None  # a traceback may quote them too
+        return True
+
+
+# WeasyPrint reports each rendering step at INFO and each undrawable glyph at WARNING (the
+# character itself): only warnings and errors, without their arguments, reach the logs.
+for _name in ("weasyprint", "weasyprint.progress"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+    logging.getLogger(_name).addFilter(WithholdArguments())
 
 
 class RefusedURL(ValueError):

@@ -51,6 +51,19 @@ def staff(app):
 
 
 @pytest.fixture
+def cheap_argon2(monkeypatch):
+    """Argon2 at its lowest cost, for tests about something else than passwords: at the
+    real cost each account or login takes about a second on a busy 2-core machine."""
+    from argon2 import PasswordHasher
+
+    from screening.staff import auth
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(auth, "hasher", cheap)
+    monkeypatch.setattr(auth, "_DUMMY_HASH", cheap.hash("not a real password"))
+    return cheap
+
+
+@pytest.fixture
 def submitted(app):
     """Import a submission from valid answers (with overrides); return its id."""
     from screening import current_questionnaire, current_rules, today

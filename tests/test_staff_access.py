@@ -182,3 +182,37 @@ def test_anonymous_is_sent_to_login_with_next(app):
     response = app.test_client().get("/staff/day?date=2026-01-02")
     assert response.status_code == 302
     assert response.location.startswith("/staff/login?next=")
+
+
+PDF_ROUTES = ["/staff/submissions/{id}/summary.pdf", "/staff/day/{day}.pdf"]
+
+
+def test_pdf_route_role_matrix(app, staff, submitted, cheap_argon2):
+    """The two PDF routes: the front desk, providers and admins get the PDF; anonymous and
+    disabled accounts are sent to log in and get no PDF (nor the client's name)."""
+    submission_id = submitted()
+    conn = db(app)
+    day = conn.execute("SELECT day FROM submissions").fetchone()[0]
+    conn.close()
+    urls = [url.format(id=submission_id, day=day) for url in PDF_ROUTES]
+    clients = {"anonymous": app.test_client(), "disabled": staff("provider")}
+    conn = db(app)
+    conn.execute("UPDATE users SET active = 0 WHERE username = 'provider-user'")
+    conn.commit()
+    conn.close()
+    for role in ("front_desk", "admin"):
+        clients[role] = staff(role)
+    make_user(app, "second-provider", "provider")
+    clients["provider"] = app.test_client()
+    assert log_in(clients["provider"], "second-provider").status_code == 302
+    for role, client in clients.items():
+        for url in urls:
+            response = client.get(url)
+            if role in ("anonymous", "disabled"):
+                assert response.status_code == 302, (role, url, response.status_code)
+                assert response.location.startswith("/staff/login?next="), response.location
+                assert not response.data.startswith(b"%PDF") and b"Ana" not in response.data
+            else:
+                assert response.status_code == 200, (role, url, response.status_code)
+                assert response.mimetype == "application/pdf" and response.data[:4] == b"%PDF"
+                assert response.headers["Cache-Control"] == "no-store"

@@ -127,3 +127,28 @@ class Client(Visitor):
 
     def done(self) -> requests.Response:
         return self.get("/done")
+
+
+class Staff(Visitor):
+    """A staff member's browser: log in through the real form, open pages, log out.
+
+    Every request goes on a new TCP connection (Connection: close), so that consecutive
+    requests can land on different gunicorn workers."""
+
+    def __init__(self, base_url: str, timeout: float = 60):
+        super().__init__(base_url, timeout)
+        self.http.headers["Connection"] = "close"
+
+    def log_in(self, username: str, password: str) -> requests.Response:
+        _, fields = self.form("/staff/login")
+        return self.post("/staff/login", {**fields, "username": username,
+                                          "password": password})
+
+    def log_out(self) -> requests.Response:
+        _, fields = self.form("/staff/day")  # every role's page has the log-out form
+        return self.post("/staff/logout", fields)
+
+    def copy_session(self) -> requests.Session:
+        other = super().copy_session()
+        other.headers["Connection"] = "close"
+        return other

@@ -77,10 +77,10 @@ def load_user(session_id: str) -> StaffUser | None:
     row = rows[0]
     idle = current_app.config["STAFF_IDLE_MINUTES"]
     if not row["active"] or row["last_seen"] < _ago(minutes=idle):
-        revoke(session_id)
-        if row["active"]:
+        # Several workers may notice at once; the one whose update ends it audits it.
+        if revoke(session_id) and row["active"]:
             audit.record("idle_logoff", user={"id": row["user_id"], "username": row["username"]})
-            g.idle_logoff = True
+        g.idle_logoff = bool(row["active"])
         return None
     if row["last_seen"] < _ago(seconds=LAST_SEEN_EVERY.total_seconds()):
         with transaction(db):
@@ -99,11 +99,13 @@ def unauthorized():
     return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
 
 
-def revoke(session_id: str) -> None:
+def revoke(session_id: str) -> bool:
+    """End a session; True if this call ended it (False: it had already ended)."""
     db = get_db()
     with transaction(db):
-        db.execute("UPDATE staff_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                   [now(), session_id])
+        cursor = db.execute("UPDATE staff_sessions SET revoked_at = ? WHERE id = ? "
+                            "AND revoked_at IS NULL", [now(), session_id])
+    return cursor.rowcount == 1
 
 
 def revoke_all(user_id: int) -> None:
@@ -113,17 +115,31 @@ def revoke_all(user_id: int) -> None:
                    "AND revoked_at IS NULL", [now(), user_id])
 
 
-def locked_out(username: str, address: str) -> bool:
-    """Too many recent failures for this username from this address (shared by all workers)."""
+def begin_attempt(username: str, address: str) -> bool:
+    """Count a login attempt for this name from this address before its password is checked,
+    in the same write transaction as the check of the count; False (nothing counted) when
+    too many failed recently. Shared by all workers: the database holds the count.
+
+    Counting after the slow password check let a burst through: every worker saw the count
+    as it was before the attempts in flight on the others were recorded.
+    """
+    db = get_db()
     window = _ago(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
-    count = get_db().execute(
-        "SELECT count(*) FROM login_attempts WHERE username = ? AND address = ? AND at >= ?",
-        [username, address, window]).fetchone()[0]
-    return count >= current_app.config["LOGIN_MAX_FAILURES"]
+    with transaction(db):
+        count = db.execute(
+            "SELECT count(*) FROM login_attempts WHERE username = ? AND address = ? "
+            "AND at >= ?", [username, address, window]).fetchone()[0]
+        if count >= current_app.config["LOGIN_MAX_FAILURES"]:
+            return False
+        db.execute("INSERT INTO login_attempts (username, address, at) VALUES (?, ?, ?)",
+                   [username, address, now()])
+        db.execute("DELETE FROM login_attempts WHERE at < ?", [_ago(days=1)])
+    return True
 
 
 def authenticate(username: str, password: str, address: str) -> dict | None:
-    """The active user with this name and password, or None (recording the failure)."""
+    """The active user with this name and password, or None. Call `begin_attempt` first:
+    its count stays as a failure unless the password is right."""
     db = get_db()
     rows = list(db.query("SELECT * FROM users WHERE username = ?", [username]))
     user = rows[0] if rows and rows[0]["active"] else None
@@ -133,17 +149,13 @@ def authenticate(username: str, password: str, address: str) -> dict | None:
         ok = user is not None
     except (VerificationError, InvalidHashError):
         ok = False
-    with transaction(db):
-        if ok:
+    if ok:
+        with transaction(db):
             db.execute("DELETE FROM login_attempts WHERE username = ? AND address = ?",
                        [username, address])
             if hasher.check_needs_rehash(user["password_hash"]):
                 db.execute("UPDATE users SET password_hash = ? WHERE id = ?",
                            [hash_password(password), user["id"]])
-        else:
-            db.execute("INSERT INTO login_attempts (username, address, at) VALUES (?, ?, ?)",
-                       [username, address, now()])
-            db.execute("DELETE FROM login_attempts WHERE at < ?", [_ago(days=1)])
     return user if ok else None
 
 

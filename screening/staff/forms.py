@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask_wtf import FlaskForm
 from wtforms import (DateField, PasswordField, RadioField, SelectChoice, SelectField,
                      StringField, TextAreaField)
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from .auth import ROLES
 
@@ -17,6 +18,31 @@ DECISIONS = {
     "defer_until": "Defer until a date",
     "consult": "Needs a consultation",
 }
+
+
+class DateRange:
+    """A date a clinic can mean: the calendar's own ends overflow the next-day arithmetic."""
+
+    def __init__(self, first: dt.date, last: dt.date):
+        self.first, self.last = first, last
+        self.field_flags = {"min": first.isoformat(), "max": last.isoformat()}
+
+    def __call__(self, form, field) -> None:
+        if field.data is not None and not self.first <= field.data <= self.last:
+            raise ValidationError(f"Choose a date between {self.first.year} and "
+                                  f"{self.last.year}.")
+
+
+IN_RANGE = DateRange(dt.date(1900, 1, 1), dt.date(2999, 12, 31))
+# As for clients' text: control characters other than tab and newline are never typed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def no_control_characters(form, field) -> None:
+    if field.data and _CONTROL.search(field.data):
+        raise ValidationError("Please remove the special characters.")
+
+
 OUTCOME_LABELS = {"refer": "Refer", "defer": "Defer", "review": "Review", "prep": "Prep",
                   "clear": "Clear"}
 
@@ -40,15 +66,15 @@ class QueueFilterForm(FlaskForm):
     decided = SelectField("Decision", choices=[
         SelectChoice("no", "Not yet decided"), SelectChoice("yes", "Decided"),
         SelectChoice("all", "All")], default="no")
-    since = DateField("Submitted from", validators=[Optional()])
-    until = DateField("Submitted until", validators=[Optional()])
+    since = DateField("Submitted from", validators=[Optional(), IN_RANGE])
+    until = DateField("Submitted until", validators=[Optional(), IN_RANGE])
 
 
 class DayForm(FlaskForm):
     class Meta:
         csrf = False
 
-    date = DateField("Date", validators=[Optional()])
+    date = DateField("Date", validators=[Optional(), IN_RANGE])
 
 
 class NameSearchForm(FlaskForm):
@@ -63,7 +89,8 @@ class DecisionForm(FlaskForm):
     decision = RadioField("Decision", choices=[SelectChoice(k, v) for k, v in DECISIONS.items()],
                           validators=[InputRequired("Choose a decision.")])
     defer_until = DateField("Defer until", validators=[Optional()])
-    note = TextAreaField("Note", [Length(max=2000, message="Keep the note to 2,000 characters.")],
+    note = TextAreaField("Note", [Length(max=2000, message="Keep the note to 2,000 characters."),
+                                  no_control_characters],
                          render_kw={"rows": 4, "maxlength": 2000})
 
     def validate(self, extra_validators=None) -> bool:
@@ -82,7 +109,7 @@ class DecisionForm(FlaskForm):
 class NewUserForm(FlaskForm):
     username = StringField("Username", [DataRequired("Enter a username."), Length(max=64)],
                            render_kw={"autocomplete": "off", "autocapitalize": "none"})
-    name = StringField("Full name", [Optional(), Length(max=200)])
+    name = StringField("Full name", [Optional(), Length(max=200), no_control_characters])
     role = SelectField("Role", choices=[SelectChoice(r, r.replace("_", " ")) for r in ROLES])
 
 
@@ -93,4 +120,4 @@ class AuditFilterForm(FlaskForm):
     action = StringField("Action", [Optional(), Length(max=40)])
     username = StringField("User", [Optional(), Length(max=64)])
     submission = StringField("Submission id", [Optional(), Length(max=12)])
-    date = DateField("Date", validators=[Optional()])
+    date = DateField("Date", validators=[Optional(), IN_RANGE])

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 PAGE_SIZE = 50
+SQLITE_MAX = 2**63 - 1  # SQLite's largest integer; Python's have no limit
 ORDER = "outcome_rank, submitted_at, id"
 COLUMNS = ("id, client_name, date_of_birth, submitted_at, appointment_date, day, outcome, "
            "flag_count, decision")
@@ -39,11 +40,15 @@ def _key(row: dict) -> str:
 
 
 def _parse_key(key: str | None):
+    """(rank, time, id) from a pager link, or None for anything else (a typed URL)."""
     try:
         rank, stamp, row_id = (key or "").split("~")
-        return int(rank), stamp, int(row_id)
+        rank, row_id = int(rank), int(row_id)
     except ValueError:
         return None
+    if not all(-SQLITE_MAX <= n <= SQLITE_MAX for n in (rank, row_id)):
+        return None
+    return rank, stamp, row_id
 
 
 def local_midnight_utc(day: dt.date) -> str:

@@ -4,6 +4,7 @@ desk's day, the audit log and staff accounts. Every view and change is audited."
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask import (Blueprint, abort, flash, redirect, render_template, request, session,
                    url_for)
@@ -14,12 +15,14 @@ from ..db import get_db, now, transaction
 from ..questionnaire import age_on
 from ..submissions import get_submission
 from . import queries, users
-from .auth import (authenticate, locked_out, new_password, revoke, role_required, safe_next,
+from .auth import (authenticate, begin_attempt, new_password, revoke, role_required, safe_next,
                    start_session)
 from .forms import (DECISIONS, OUTCOME_LABELS, AuditFilterForm, DayForm, DecisionForm,
                     LoginForm, NameSearchForm, NewUserForm, QueueFilterForm)
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+# A submission id in a URL: an int SQLite can hold (a bigger one is a 404, not a 500).
+ID = f"int(max={queries.SQLITE_MAX})"
 
 
 @bp.app_context_processor
@@ -48,7 +51,7 @@ def login():
     status = 200
     if form.validate_on_submit():
         username, address = form.username.data.strip(), request.remote_addr or "?"
-        if locked_out(username, address):
+        if not begin_attempt(username, address):
             audit.record("login_refused", username=username[:64])
             flash("Too many attempts. For your security, logging in with this name is paused "
                   "for 15 minutes. An administrator can help sooner.", "error")
@@ -117,7 +120,7 @@ def search(where: str):
     return redirect(back if back and back.startswith("/staff/") else url_for(f"staff.{where}"))
 
 
-@bp.get("/submissions/<int:submission_id>")
+@bp.get(f"/submissions/<{ID}:submission_id>")
 @role_required("provider")
 def submission(submission_id: int):
     """Everything a provider needs to decide: flags and why, every answer, history."""
@@ -137,7 +140,7 @@ def _submission_page(sub: dict, form: DecisionForm, status: int = 200):
         age=age_on(sub["date_of_birth"], today())), status
 
 
-@bp.post("/submissions/<int:submission_id>/decision")
+@bp.post(f"/submissions/<{ID}:submission_id>/decision")
 @role_required("provider")
 def decide(submission_id: int):
     """Record a decision; earlier ones stay in the history."""
@@ -167,7 +170,7 @@ def day():
     """The front desk's list: a date's clients, with print buttons."""
     form = DayForm(request.args)
     form.validate()
-    chosen = form.date.data or today()
+    chosen = form.date.data if form.date.data and not form.date.errors else today()
     clients = queries.day_clients(get_db(), chosen, session.get("search_day"))
     return render_template("staff/day.html", form=form, day=chosen, clients=clients,
                            search=_search_form("day"),
@@ -183,10 +186,12 @@ def audit_log():
     form.validate()
     submission_id = form.submission.data if (form.submission.data or "").isdigit() else None
     before = request.args.get("before", "")
+    before = int(before) if re.fullmatch(r"[0-9]{1,18}", before) else None
     rows, older = queries.audit_rows(get_db(), action=form.action.data or None,
                                      username=form.username.data or None,
-                                     submission_id=submission_id, day=form.date.data,
-                                     before=int(before) if before.isdigit() else None)
+                                     submission_id=submission_id,
+                                     day=None if form.date.errors else form.date.data,
+                                     before=before)
     args = {k: v for k, v in request.args.items() if k in form._fields and v}
     return render_template("staff/audit.html", form=form, rows=rows, older=older, args=args,
                            actions=audit.ACTIONS)
@@ -232,7 +237,7 @@ def disable_user(username: str):
     return redirect(url_for("staff.users_page"))
 
 
-@bp.get("/submissions/<int:submission_id>/summary.pdf")
+@bp.get(f"/submissions/<{ID}:submission_id>/summary.pdf")
 @role_required("front_desk")
 def summary_pdf(submission_id: int):
     """One client's PDF summary, for the front desk and providers."""

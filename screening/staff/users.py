@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlite_utils
 
 from ..db import now, transaction
 from .auth import ROLES, hash_password
+
+# Letters, digits and . _ - @ +: a name that works in a URL path segment as it is (a slash
+# or a name of dots made the account's disable link miss its route) and reads plainly.
+USERNAME = re.compile(r"[\w.@+-]{1,64}")
 
 
 class UserError(Exception):
@@ -15,8 +21,8 @@ class UserError(Exception):
 def create(db: sqlite_utils.Database, username: str, role: str, password: str,
            name: str | None = None) -> int:
     username = username.strip()
-    if not username or len(username) > 64 or any(c.isspace() for c in username):
-        raise UserError("a username is 1 to 64 characters, without spaces")
+    if not USERNAME.fullmatch(username) or not username.strip("."):
+        raise UserError("a username is 1 to 64 letters, digits and . _ - @ + (no spaces)")
     if role not in ROLES:
         raise UserError(f"unknown role '{role}' (choose one of: {', '.join(ROLES)})")
     if len(password) < 12:
