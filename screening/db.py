@@ -124,7 +124,7 @@ def transaction(db: sqlite_utils.Database):
 
 def now() -> str:
     """The current UTC time as stored: ISO 8601 with seconds."""
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 @migrations(name="0001_initial")

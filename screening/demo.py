@@ -68,7 +68,7 @@ def seed(db, qn: Questionnaire, ruleset, count: int, rng: random.Random,
         evaluation = ruleset.evaluate(answers, today)
         pool.append((answers, json.dumps(evaluation.flags), evaluation.outcome,
                      len(evaluation.flags)))
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     with transaction(db):
         db.execute("INSERT OR IGNORE INTO rules_versions (hash, text, first_seen) "
                    "VALUES (?, ?, ?)", [ruleset.version, ruleset.text, now.isoformat()])

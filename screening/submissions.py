@@ -209,5 +209,5 @@ def _hours_ago(hours: int) -> str:
 
 
 def _minutes_ago(minutes: float) -> str:
-    then = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=minutes)
+    then = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
     return then.replace(microsecond=0).isoformat()

@@ -95,7 +95,7 @@ def test_login_failures_lock_the_name_for_this_address(app):
     # After 15 minutes the lock lifts.
     conn = db(app)
     conn.execute("UPDATE login_attempts SET at = ?", [
-        (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=16)).isoformat()])
+        (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=16)).isoformat()])
     conn.commit()
     conn.close()
     assert log_in(app.test_client(), "dana").status_code == 302
@@ -157,7 +157,7 @@ def test_idle_staff_are_logged_off_and_the_cookie_dies(app, staff):
     copy = _copied(app, client)
     conn = db(app)
     conn.execute("UPDATE staff_sessions SET last_seen = ?", [
-        (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=16)).isoformat()])
+        (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=16)).isoformat()])
     conn.commit()
     response = client.get("/staff/")
     assert response.status_code == 302 and "/staff/login" in response.location

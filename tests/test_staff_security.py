@@ -69,7 +69,7 @@ def test_copied_staff_cookies_die_with_logout_idle_and_disable_across_workers(gu
     idle = copy(dana)
     conn = sqlite3.connect(server.database)
     conn.execute("UPDATE staff_sessions SET last_seen = ? WHERE revoked_at IS NULL", [
-        (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=16)).isoformat()])
+        (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=16)).isoformat()])
     conn.commit()
     assert refused(dana, base) and all(refused(copy(idle), base) for _ in range(8))
     # Disabling the user (by an admin, on whichever worker) ends the copy too.

@@ -81,7 +81,7 @@ def test_a_draft_older_than_24_hours_is_not_resumed(wizard, app, client):
     wizard.post_step("about", valid_answers())
     conn = sqlite3.connect(app.config["DATABASE"])
     conn.execute("UPDATE submissions SET updated_at = ?", [
-        (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=25)).isoformat()])
+        (dt.datetime.now(dt.UTC) - dt.timedelta(hours=25)).isoformat()])
     conn.commit()
     conn.close()
     page = client.get("/step/skin")

@@ -60,7 +60,7 @@ def new_password() -> str:
 
 
 def _ago(**delta) -> str:
-    then = dt.datetime.now(dt.timezone.utc) - dt.timedelta(**delta)
+    then = dt.datetime.now(dt.UTC) - dt.timedelta(**delta)
     return then.replace(microsecond=0).isoformat()
 
 

@@ -54,7 +54,7 @@ def _parse_key(key: str | None):
 def local_midnight_utc(day: dt.date) -> str:
     """The UTC time stamp at which the clinic's day begins."""
     start = dt.datetime.combine(day, dt.time.min).astimezone()
-    return start.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return start.astimezone(dt.UTC).replace(microsecond=0).isoformat()
 
 
 def queue(db: sqlite_utils.Database, outcome: str | None = None, decided: str = "no",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from helpers import valid_answers
-from walk import QN, fill_step, option_id, walk
+from walk import QN, fill_step, option_id
 
 from browsing import screenshot
 
