@@ -198,6 +198,17 @@ def _staff_queue(db: sqlite_utils.Database) -> None:
     db["audit"].create_index(["user_id", "at"])
 
 
+@migrations(name="0003_append_only")
+def _append_only(db: sqlite_utils.Database) -> None:
+    # The audit log and the decision history are evidence: rows are added, never changed or
+    # removed, by any code path or by hand in the sqlite3 shell.
+    for table in ("audit", "decisions"):
+        for event in ("UPDATE", "DELETE"):
+            db.execute(f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
+                       f"BEGIN SELECT RAISE(ABORT, '{table} rows are never changed or "
+                       f"removed'); END")
+
+
 def init_db(path: str | Path) -> None:
     """Create or upgrade the schema; safe to run any number of times."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 
+import pytest
 from helpers import PASSWORD, TODAY, csrf_token, log_in, rows, search
 
 
@@ -109,6 +110,32 @@ def test_decisions_are_kept_as_history(app, staff, submitted):
     history = rows(app, "SELECT decision FROM decisions ORDER BY id")
     assert [h["decision"] for h in history] == ["defer_until", "cleared"]
     assert rows(app, "SELECT decision FROM submissions")[0]["decision"] == "cleared"
+
+
+def test_decisions_and_the_audit_log_cannot_be_changed_or_removed(app, staff, submitted):
+    """Evidence stays: the database itself refuses to edit or delete a decision or an audit
+    row (as the sqlite3 shell would try), and the rows read back unchanged."""
+    import sqlite3
+    sid = submitted()
+    client = staff("provider")
+    page = client.get(f"/staff/submissions/{sid}")
+    client.post(f"/staff/submissions/{sid}/decision", data={
+        "csrf_token": csrf_token(page.text), "decision": "consult", "note": "Discuss scars"})
+    before = {t: rows(app, f"SELECT * FROM {t} ORDER BY id") for t in ("decisions", "audit")}
+    assert before["decisions"] and any(r["action"] == "decision" for r in before["audit"])
+    shell = sqlite3.connect(app.config["DATABASE"])
+    try:
+        for statement in ("UPDATE decisions SET note = 'changed'", "DELETE FROM decisions",
+                          "UPDATE audit SET username = 'someone else'", "DELETE FROM audit"):
+            with pytest.raises(sqlite3.IntegrityError, match="never changed or removed"):
+                shell.execute(statement)
+    finally:
+        shell.close()
+    assert {t: rows(app, f"SELECT * FROM {t} ORDER BY id") for t in before} == before
+    again = client.post(f"/staff/submissions/{sid}/decision", data={
+        "csrf_token": csrf_token(page.text), "decision": "cleared", "note": ""})
+    assert again.status_code == 302  # new rows are still added
+    assert len(rows(app, "SELECT * FROM decisions")) == 2
 
 
 def test_front_desk_sees_the_day_and_cannot_decide(app, staff, submitted):
