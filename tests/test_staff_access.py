@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 
 import pytest
@@ -65,6 +66,18 @@ def test_route_role_matrix(app, staff, submitted, method, url, need, role):
     else:
         assert response.status_code == 403 and "Not allowed" in response.text
         assert "Ana María" not in response.text
+
+
+def test_the_403_page_offers_the_front_desk_a_page_it_can_open(staff):
+    desk = staff("front_desk")
+    refused = desk.get("/staff/")
+    assert refused.status_code == 403
+    links = re.findall(r'<a class="button[^"]*" href="([^"]+)"', refused.text)
+    assert "/staff/day" in links and "/staff/" not in links
+    assert all(desk.get(link).status_code == 200 for link in links)
+    provider = staff("provider")
+    refused = provider.get("/staff/audit")
+    assert refused.status_code == 403 and 'href="/staff/"' in refused.text
 
 
 def test_client_pages_show_no_staff_data(client, submitted):
