@@ -33,6 +33,9 @@ def defaults(instance_path: str) -> dict:
         "LOGIN_LOCKOUT_MINUTES": 15,
         # Served over HTTPS (behind a TLS proxy): Secure cookies and HSTS.
         "HTTPS": False,
+        # How many proxies in front of the app set X-Forwarded-For/-Proto (nginx: 1). With 0
+        # those headers are ignored: a client could forge them to dodge the login lockout.
+        "PROXY_HOPS": 0,
         "PDF_PAGE_SIZE": "Letter",  # or "A4"
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "SESSION_COOKIE_NAME": "screening",

@@ -11,6 +11,7 @@ from pathlib import Path
 from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +157,9 @@ def _read_at_most(stream, size: int) -> bytes:
 
 def init_app(app: Flask) -> None:
     app.wsgi_app = FormBody(app.wsgi_app, app)
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops:  # the client's address (the login lockout's key) as the proxy saw it
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
     app.jinja_env.globals["show_if_json"] = show_if_json
     app.jinja_env.globals["described_by"] = described_by

@@ -68,6 +68,36 @@ def test_route_role_matrix(app, staff, submitted, method, url, need, role):
         assert "Ana María" not in response.text
 
 
+@pytest.mark.parametrize("hops", [0, 1])
+def test_behind_a_proxy_the_lockout_counts_forwarded_addresses_only_when_told(tmp_path, hops):
+    """Every client reaches the app from the proxy's address. With PROXY_HOPS=1 the lockout
+    counts the address the proxy forwards (one person's mistakes lock only them); with the
+    default 0 the header is ignored, so forging it cannot dodge the lockout."""
+    from screening import create_app
+    from screening.db import init_db
+    init_db(tmp_path / "proxy.db")
+    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "PROXY_HOPS": hops,
+                      "DATABASE": str(tmp_path / "proxy.db")})
+    make_user(app, "dana", "provider")
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+
+    def attempt(client, password, forwarded):
+        page = client.get("/staff/login", environ_base=proxy)
+        return client.post("/staff/login", environ_base=proxy,
+                           headers={"X-Forwarded-For": forwarded},
+                           data={"csrf_token": csrf_token(page.text), "username": "dana",
+                                 "password": password})
+
+    mallory = app.test_client()
+    for i in range(5):  # a new forged address each time does not reset the count at hops=0
+        forged = "203.0.113.7" if hops else f"203.0.113.{i + 10}"
+        assert attempt(mallory, "wrong password!", forged).status_code == 401
+    dana = attempt(app.test_client(), PASSWORD, "198.51.100.2")
+    assert dana.status_code == (302 if hops else 429)
+    again = attempt(mallory, PASSWORD, "203.0.113.7")
+    assert again.status_code == 429 and "paused for 15 minutes" in again.text
+
+
 def test_the_403_page_offers_the_front_desk_a_page_it_can_open(staff):
     desk = staff("front_desk")
     refused = desk.get("/staff/")
