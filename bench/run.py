@@ -5,7 +5,7 @@ Each figure is measured beside a baseline taken in the same run on the same mach
 Flask app, plain Python, a plain WeasyPrint document, the small database), because other
 work shares this machine and absolute figures alone would mostly measure that.
 
-Usage: python bench/run.py [--quick]    (`make bench` runs it; about 5 minutes on 2 cores)
+Usage: python bench/run.py [--quick]    (`make bench` runs it; about 6 minutes on 2 cores)
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ WRK = os.environ.get("WRK", "wrk")
 SECRET_KEY = "bench-secret-key"
 SESSIONS = 64  # prepared wizard clients the wrk scripts take turns as
 CONNECTIONS, THREADS = 16, 2
-WIZARD_ROUNDS, WIZARD_SECONDS = 3, 3  # interleaved wrk rounds, seconds each
+WIZARD_ROUNDS, WIZARD_SECONDS = 5, 3  # interleaved wrk rounds, seconds each
 DRAFTS = 150  # filled drafts for the submit benchmark
 POOL = 4  # client threads for the submit benchmark
 QUEUE_REQUESTS = 50
