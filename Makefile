@@ -35,7 +35,8 @@ prepare: $(VENV)/.installed instance/config.py fonts
 
 run: prepare
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
-	$(BIN)/gunicorn --preload --no-control-socket --workers $(WORKERS) --bind $(HOST):$(PORT) \
+	$(BIN)/gunicorn -c python:screening.gunicorn_conf --preload --no-control-socket \
+		--workers $(WORKERS) --bind $(HOST):$(PORT) \
 		--access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms' --access-logfile - \
 		'screening:create_app()'
 

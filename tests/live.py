@@ -74,7 +74,8 @@ class Server:
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
         })
-        command = [GUNICORN, "--preload", "-w", str(self.workers),
+        command = [GUNICORN, "-c", "python:screening.gunicorn_conf", "--preload",
+                   "-w", str(self.workers),
                    "-b", f"127.0.0.1:{self.port}",
                    # one control socket per user by default: several servers would share it
                    "--no-control-socket", *self.args, self.app]

@@ -1,0 +1,14 @@
+"""gunicorn settings shared by `make run`, the live tests and the benchmarks.
+
+Threaded workers: browsers open connections they send nothing on yet (Chromium's
+preconnects, its PDF viewer). A sync worker waits on such a socket until its 30 s timeout
+and is then killed, so with two workers two idle sockets stalled every client and the front
+desk. A gthread worker watches idle sockets with a selector and serves requests from its
+threads; each thread keeps its own database connection (screening/db.py).
+
+Use: gunicorn -c python:screening.gunicorn_conf ...
+"""
+
+worker_class = "gthread"
+threads = 4
+keepalive = 5  # seconds an idle keep-alive connection is held open
