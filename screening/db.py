@@ -26,6 +26,10 @@ from sqlite_utils.migrations import Migrations
 BUSY_TIMEOUT_MS = 15_000
 BEGIN_RETRY_SECONDS = 0.0005
 
+# Threads of one worker queue here for the write lock instead of polling SQLite for it: with
+# 2 workers x 4 threads, eight writers polling every 0.5 ms took the save p95 to 61 ms.
+_process_writer = threading.Lock()
+
 migrations = Migrations("screening")
 
 
@@ -111,15 +115,24 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
 
 @contextmanager
 def transaction(db: sqlite_utils.Database):
-    """Run the block as one BEGIN IMMEDIATE transaction: all of it is stored, or none."""
-    _begin_immediate(db.conn)
+    """Run the block as one BEGIN IMMEDIATE transaction: all of it is stored, or none.
+
+    One thread of this process writes at a time (the others wait on a lock, in order);
+    other processes are kept out by SQLite's own lock.
+    """
+    if not _process_writer.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+        raise sqlite3.OperationalError("database is locked")
     try:
-        yield db
-    except BaseException:
-        if db.conn.in_transaction:
-            db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
+        _begin_immediate(db.conn)
+        try:
+            yield db
+        except BaseException:
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    finally:
+        _process_writer.release()
 
 
 def now() -> str:

@@ -10,5 +10,8 @@ Use: gunicorn -c python:screening.gunicorn_conf ...
 """
 
 worker_class = "gthread"
+# Four threads: gunicorn 27 lends a fresh connection a thread for up to 5 s while it waits
+# for the request, so with two, four idle browser sockets stalled everyone (test_serving).
+# Saves from one worker's threads queue on a lock (screening/db.py), not on SQLite.
 threads = 4
 keepalive = 5  # seconds an idle keep-alive connection is held open
