@@ -92,3 +92,59 @@ def test_a_writer_gives_up_after_the_busy_timeout(tmp_path, monkeypatch):
     holder.execute("ROLLBACK")
     holder.conn.close()
     waiter.conn.close()
+
+
+def test_threads_of_one_worker_all_store_their_writes(tmp_path):
+    """gthread workers: the threads of one process take turns at the write lock."""
+    path = tmp_path / "w.db"
+    init_db(path)
+    errors = []
+
+    def writer():
+        db = connect(path)
+        try:
+            for _ in range(40):
+                transaction_insert(db)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            db.conn.close()
+
+    threads = [threading.Thread(target=writer) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    check = connect(path)
+    assert check.execute("SELECT count(*) FROM audit").fetchone() == (8 * 40,)
+    check.conn.close()
+
+
+def test_a_thread_waiting_behind_another_thread_gives_up_after_the_busy_timeout(
+        tmp_path, monkeypatch):
+    import sqlite3
+    path = tmp_path / "w.db"
+    init_db(path)
+    holder, waiter = connect(path), connect(path)
+    monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_MS", 100)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        with transaction(holder):
+            locked.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    locked.wait(5)
+    start = time.monotonic()
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        transaction_insert(waiter)
+    assert 0.09 < time.monotonic() - start < 5
+    release.set()
+    thread.join(5)
+    transaction_insert(waiter)  # the lock was given back
+    assert waiter.execute("SELECT count(*) FROM audit").fetchone() == (1,)
+    holder.conn.close()
+    waiter.conn.close()
