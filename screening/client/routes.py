@@ -94,27 +94,31 @@ def step(section_id: str):
     reachable = first_incomplete_step(qn, draft.answers, today())
     if reachable is not None and steps.index(reachable) < index:
         return redirect(url_for("client.step", section_id=reachable.id))
+    # "Change" on the review page: saving goes back there, not on through every step.
+    from_review = request.args.get("next") == "review"
     form = _forms()[section.id](saved=draft.answers, today=today())
     if request.method == "POST":
         going_back = request.form.get("nav") == "back"
+        previous = (url_for("client.step", section_id=steps[index - 1].id,
+                            next="review" if from_review else None)
+                    if index else url_for("client.start"))
         if form.validate():
             save_answers(get_db(), draft.id, form.answers(), qn)
             session.modified = True  # the cookie's expiry follows the draft's
             if going_back:
-                return redirect(url_for("client.step", section_id=steps[index - 1].id)
-                                if index else url_for("client.start"))
-            if index + 1 < len(steps):
+                return redirect(previous)
+            if index + 1 < len(steps) and not from_review:
                 return redirect(url_for("client.step", section_id=steps[index + 1].id))
             return redirect(url_for("client.review"))
         if going_back:
             # Keep what was valid; the client chose to leave this step for now.
             save_answers(get_db(), draft.id, form.valid_answers(), qn)
             session.modified = True
-            return redirect(url_for("client.step", section_id=steps[index - 1].id)
-                            if index else url_for("client.start"))
+            return redirect(previous)
     return render_template("client/step.html", form=form, section=section, steps=steps,
                            index=index, questions=section.step_questions,
-                           answers=form.context), 200 if not form.errors else 422
+                           answers=form.context, from_review=from_review
+                           ), 200 if not form.errors else 422
 
 
 @bp.route("/review", methods=["GET", "POST"])
