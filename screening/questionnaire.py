@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,7 +142,7 @@ class Question:
         allowed = value.replace("\n", "").replace("\r", "").replace("\t", "")
         if _CONTROL.search(allowed) or (self.type == "text" and ("\n" in value or "\r" in value)):
             return f"{self.name}: please remove the special characters."
-        if self.matches and same_name_key(value) != same_name_key(answers.get(self.matches)):
+        if self.matches and normalize_name(value) != normalize_name(answers.get(self.matches)):
             return f"{self.name}: please type your name exactly as in “{self.matches_name}”."
         return None
 
@@ -221,13 +220,6 @@ class Questionnaire:
 def normalize_name(value: Any) -> str:
     """Compare names ignoring case and extra spaces."""
     return " ".join(str(value or "").split()).casefold()
-
-
-def same_name_key(value: Any) -> str:
-    """A signature matches the name without its accents too: "Perez" for "Pérez" is what a
-    phone keyboard makes easy, and the same person."""
-    decomposed = unicodedata.normalize("NFKD", normalize_name(value))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def parse_date(value: Any) -> dt.date | None:
