@@ -207,7 +207,7 @@ def test_change_from_the_review_page_saves_and_returns_there(wizard, client, app
 
 
 @pytest.mark.parametrize("signature, ok", [
-    ("  ANA   maría pérez ", True), ("Ana Maria Perez", True), ("Ana Pérez", False),
+    ("  ANA   maría pérez ", True), ("Ana Maria Perez", False), ("Ana Pérez", False),
     ("Ana Maria Perez Lopez", False), ("", False)])
 def test_signature_must_match_the_full_name(wizard, client, app, signature, ok):
     answers = valid_answers(signature=signature)
