@@ -143,7 +143,9 @@ class Question:
         if _CONTROL.search(allowed) or (self.type == "text" and ("\n" in value or "\r" in value)):
             return f"{self.name}: please remove the special characters."
         if self.matches and normalize_name(value) != normalize_name(answers.get(self.matches)):
-            return f"{self.name}: please type your name exactly as in “{self.matches_name}”."
+            expected = " ".join(str(answers.get(self.matches) or "").split())
+            return (f"{self.name}: please type your name exactly as in “{self.matches_name}”"
+                    + (f": {expected}." if expected else "."))
         return None
 
     _check_longtext = _check_text

@@ -216,6 +216,8 @@ def test_signature_must_match_the_full_name(wizard, client, app, signature, ok):
     assert (response.status_code == 302) is ok
     if not ok:
         assert "Signature" in response.text
+        if signature:  # the name to copy is shown, accents and all
+            assert "exactly as in “Full name”: Ana María Pérez." in response.text
         assert rows(app, "SELECT status FROM submissions")[0]["status"] == "draft"
 
 
