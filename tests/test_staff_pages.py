@@ -43,8 +43,18 @@ def test_queue_filters(app, staff, submitted):
     client.post(f"/staff/submissions/{a}/decision", data={
         "csrf_token": csrf_token(page.text), "decision": "refer_dermatology", "note": ""})
     assert names_in_order(client.get("/staff/").text) == ["Bob Burn"]  # default: not decided
+    assert "Nothing is waiting for a decision" not in client.get("/staff/").text
+    assert "No submissions match these filters" in client.get(
+        f"/staff/?since={tomorrow}").text
     assert names_in_order(client.get("/staff/?decided=yes").text) == ["Zoë Acne"]
     assert len(names_in_order(client.get("/staff/?decided=all").text)) == 2
+    page = client.get("/staff/")
+    b = rows(app, "SELECT id FROM submissions WHERE client_name = 'Bob Burn'")[0]["id"]
+    client.post(f"/staff/submissions/{b}/decision", data={
+        "csrf_token": csrf_token(page.text), "decision": "cleared", "note": ""})
+    empty = client.get("/staff/").text  # all decided: say so, not "no match"
+    assert "Nothing is waiting for a decision" in empty
+    assert "No submissions match" not in empty and 'href="/staff/?decided=yes"' in empty
 
 
 def test_queue_pages_of_50_forward_back_and_last(app, staff):
@@ -150,8 +160,17 @@ def test_front_desk_sees_the_day_and_cannot_decide(app, staff, submitted):
     assert "Later Person" in later.text and "Today Person" not in later.text
     search(desk, "day", "tod")
     assert "Today Person" in desk.get("/staff/day").text
+    assert "Print this summary (PDF)" in desk.get("/staff/day").text  # one client: no "all 1"
+    search(desk, "day", "later")  # booked for another date: the page says where
+    found = desk.get("/staff/day").text
+    later_day = (TODAY + dt.timedelta(days=3))
+    other_dates = found.split("on other dates")[1]
+    assert f'href="/staff/day?date={later_day.isoformat()}"' in other_dates
+    assert f"Later Person, {later_day.strftime('%A %-d %B %Y')}" in other_dates
+    assert "Today Person" not in found
     search(desk, "day", "zzz")
-    assert "Today Person" not in desk.get("/staff/day").text
+    nobody = desk.get("/staff/day").text
+    assert "Today Person" not in nobody and "on other dates" not in nobody
     assert desk.post("/staff/search/queue", data={"csrf_token": csrf_token(page.text),
                                                   "q": "x"}).status_code == 404
     response = desk.post(f"/staff/submissions/{today_id}/decision", data={

@@ -114,6 +114,20 @@ def day_clients(db: sqlite_utils.Database, day: dt.date, name: str | None = None
                          "ORDER BY name_key, id", params))
 
 
+def name_on_other_days(db: sqlite_utils.Database, day: dt.date, name: str | None,
+                       limit: int = 10) -> list[dict]:
+    """Clients matching a name on dates other than `day`, nearest dates first: the front
+    desk searched the wrong day (a client who booked for another date, or came early)."""
+    match = name_match(name)
+    if not match:
+        return []
+    return list(db.query(
+        f"SELECT {COLUMNS} FROM submissions WHERE status = 'submitted' AND day != ? "
+        "AND id IN (SELECT rowid FROM names_fts WHERE names_fts MATCH ?) "
+        "ORDER BY abs(julianday(day) - julianday(?)), day, name_key LIMIT ?",
+        [day.isoformat(), match, day.isoformat(), limit]))
+
+
 def decisions(db: sqlite_utils.Database, submission_id: int) -> list[dict]:
     """A submission's decisions, newest first, with who made them."""
     return list(db.query(

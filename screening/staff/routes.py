@@ -28,7 +28,12 @@ ID = f"int(max={queries.SQLITE_MAX})"
 @bp.app_context_processor
 def staff_names():
     return {"DECISIONS": DECISIONS, "OUTCOME_LABELS": OUTCOME_LABELS, "age_on": age_on,
-            "local_time": local_time}
+            "local_time": local_time, "long_date": long_date}
+
+
+def long_date(day: str) -> str:
+    """A stored date as the front desk reads it: Wednesday 2 December 2026."""
+    return dt.date.fromisoformat(day).strftime("%A %-d %B %Y")
 
 
 def local_time(stamp: str | None) -> str:
@@ -171,8 +176,11 @@ def day():
     form = DayForm(request.args)
     form.validate()
     chosen = form.date.data if form.date.data and not form.date.errors else today()
-    clients = queries.day_clients(get_db(), chosen, session.get("search_day"))
+    name = session.get("search_day")
+    clients = queries.day_clients(get_db(), chosen, name)
+    elsewhere = queries.name_on_other_days(get_db(), chosen, name) if name else []
     return render_template("staff/day.html", form=form, day=chosen, clients=clients,
+                           elsewhere=elsewhere,
                            search=_search_form("day"),
                            prev_day=chosen - dt.timedelta(days=1),
                            next_day=chosen + dt.timedelta(days=1))
