@@ -168,3 +168,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)
+    # Browsers and tools that ignore <link rel="icon"> still ask for /favicon.ico.
+    app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("img/icon.svg"))

@@ -56,3 +56,13 @@ def test_forms_work_over_https_without_a_referer(tmp_path):
     response = client.post("/start", base_url="https://clinic.example",
                            data={"csrf_token": csrf_token(page.text)})
     assert response.status_code == 302 and response.location.endswith("/step/about")
+
+
+def test_every_page_has_the_clinic_icon(client):
+    page = client.get("/")
+    assert '<link rel="icon" href="/static/img/icon.svg" type="image/svg+xml">' in page.text
+    for url in ("/static/img/icon.svg", "/favicon.ico"):
+        icon = client.get(url)
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+        assert icon.data.startswith(b"<svg")
+        icon.close()
