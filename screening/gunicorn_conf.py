@@ -14,4 +14,8 @@ worker_class = "gthread"
 # for the request, so with two, four idle browser sockets stalled everyone (test_serving).
 # Saves from one worker's threads queue on a lock (screening/db.py), not on SQLite.
 threads = 4
-keepalive = 5  # seconds an idle keep-alive connection is held open
+# No keep-alive: a gthread worker takes any number of connections, so kept-alive ones
+# bunched on one worker and the other sat idle (`make bench`: one round in two at half
+# speed, one worker at 400 % of the other's CPU). Closed after each response, every request
+# goes to whichever worker is free. A proxy in front still keeps browsers' connections.
+keepalive = 0
