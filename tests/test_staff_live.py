@@ -3,7 +3,7 @@ cookie copied before logout, idle logoff or disabling is refused on every worker
 logins count together whichever worker takes them.
 
 Requests that must reach several workers are sent together, each on its own connection
-(a sync worker serves one at a time, so a burst spreads), and the access log, which
+(each connection is closed after its response, so a burst spreads), and the access log, which
 carries the worker's pid, shows where they went.
 """
 
