@@ -80,8 +80,9 @@ class Question:
         """Whether the question applies, given the other answers (show_if)."""
         return all(answers.get(qid) == value for qid, value in self.show_if.items())
 
-    def display(self, value: Any) -> str:
-        """Render an answer for people: Yes/No, choice labels, dates as written."""
+    def display(self, value: Any, long_dates: bool = False) -> str:
+        """Render an answer for people: Yes/No, choice labels, dates as stored (staff pages
+        and PDFs: sortable, unambiguous) or, for clients, spelled out (12 April 1980)."""
         if value == [] and self.type == "multi":
             return "None of these"
         if value is None or value == "":
@@ -92,6 +93,8 @@ class Question:
             return self.choice_label(value)
         if self.type == "multi":
             return ", ".join(self.choice_label(v) for v in value)
+        if self.type == "date" and long_dates and parse_date(value) is not None:
+            return parse_date(value).strftime("%-d %B %Y")
         return str(value)
 
     def check(self, value: Any, answers: dict[str, Any], today: dt.date) -> str | None:

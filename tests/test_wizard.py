@@ -185,6 +185,9 @@ def test_review_lists_every_answer_with_edit_links(wizard, client):
         assert f'href="/step/{section}?next=review"' in page.text
     assert "Vitamin D" in page.text and "Around the eyes" not in page.text
     assert "Full face" in page.text
+    born = dt.date.fromisoformat(answers["date_of_birth"])  # dates spelled out for clients
+    assert f"<dd>{born.day} {born:%B %Y}</dd>" in page.text
+    assert answers["date_of_birth"] not in page.text
 
 
 def test_change_from_the_review_page_saves_and_returns_there(wizard, client, app):
