@@ -326,6 +326,10 @@ def _question(raw: Any, sid: str, fail) -> Question:
         fail(where, f"unknown type '{qtype}' (expected one of: {', '.join(TYPES)})")
     if not raw.get("label"):
         fail(where, "needs a 'label' (the question as the client reads it)")
+    for key in ("label", "short", "help"):
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            fail(where, f"'{key}' must be text: put it in double quotes (YAML reads Yes, No, "
+                        "On, Off and numbers as other values)")
     choices = raw.get("choices") or []
     if qtype in ("choice", "multi"):
         if not isinstance(choices, list) or not choices:
@@ -334,9 +338,18 @@ def _question(raw: Any, sid: str, fail) -> Question:
             if not isinstance(c, dict) or not isinstance(c.get("id"), str) or not c.get("label"):
                 fail(where, "each choice needs a text 'id' and a 'label' "
                             "(quote ids such as \"no\" so YAML keeps them as text)")
+            if set(c) != {"id", "label"} or not isinstance(c["label"], str):
+                # {id: x, label: Yes, 6 months ago} is read as label True plus a key
+                # "6 months ago": the client saw "True" for three different choices.
+                fail(where, f"choice '{c['id']}': its 'label' must be one text, in double "
+                            "quotes when it holds a comma or a colon, and a choice has only "
+                            "'id' and 'label'")
         ids = [c["id"] for c in choices]
         if len(set(ids)) != len(ids):
             fail(where, "duplicate choice id")
+        labels = [c["label"].strip().casefold() for c in choices]
+        if len(set(labels)) != len(labels):
+            fail(where, "two choices have the same label: the client could not tell them apart")
     elif choices:
         fail(where, f"a {qtype} question cannot have choices")
     show_if = raw.get("show_if") or {}

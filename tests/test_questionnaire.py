@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import pytest
+from helpers import valid_answers
 
 from screening import create_app
 from screening.config import ROOT
@@ -81,6 +83,13 @@ BROKEN = [
     ("bad YAML", GOOD.replace("title: S", "title: [S"), "not valid YAML"),
     ("unquoted no", GOOD.replace("{id: x, label: X}", "{id: no, label: No}"),
      "question b: each choice needs a text 'id'"),
+    ("comma in an unquoted choice label",  # read as label True and a key "6 months ago"
+     GOOD.replace("{id: x, label: X}", "{id: x, label: Yes, 6 months ago}"),
+     "question b: choice 'x': its 'label' must be one text"),
+    ("two choices alike", GOOD.replace("{id: x, label: X}", '{id: x, label: X}, {id: y, label: "x"}'),
+     "question b: two choices have the same label"),
+    ("label read as a boolean", GOOD.replace('label: "A"', "label: Yes"),
+     "question a: 'label' must be text"),
 ]
 
 
@@ -100,3 +109,22 @@ def test_the_good_fragment_loads(tmp_path):
     path = tmp_path / "q.yaml"
     path.write_text(GOOD)
     assert list(load(path).questions) == ["a", "b"]
+
+
+def test_every_choice_reads_as_its_own_words_on_the_step_pages(wizard, client):
+    """The isotretinoin question once offered Never, True, True, True (unquoted labels with
+    commas in YAML's {…}): a client could not tell the choices apart."""
+    wizard.start()
+    qn = wizard.qn
+    for section in qn.steps:
+        page = client.get(f"/step/{section.id}").text
+        for q in section.step_questions:
+            for choice in q.choices:
+                assert isinstance(choice.label, str) and choice.label not in ("True", "False")
+                assert f">{html.escape(choice.label, quote=False)}<" in page, (q.id, choice)
+        assert ">True<" not in page and ">False<" not in page
+        wizard.post_step(section.id, valid_answers())
+    page = client.get("/step/products").text
+    for label in ("Yes, more than 12 months ago", "Yes, 6 to 12 months ago",
+                  "Yes, less than 6 months ago"):
+        assert label in page
