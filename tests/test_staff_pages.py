@@ -115,8 +115,8 @@ def test_decisions_are_kept_as_history(app, staff, submitted):
     client.post(f"/staff/submissions/{sid}/decision", data={
         "csrf_token": token, "decision": "cleared", "note": "Healed, seen in clinic"})
     page = client.get(f"/staff/submissions/{sid}").text
-    assert page.index("Cleared to book") < page.index("Defer until a date</strong> until")
-    assert f"until {later}" in page and "Sunburn must heal" in page and "(current)" in page
+    assert page.index("Cleared to book") < page.index(f"Defer until {later}</strong>")
+    assert "Sunburn must heal" in page and "(current)" in page
     history = rows(app, "SELECT decision FROM decisions ORDER BY id")
     assert [h["decision"] for h in history] == ["defer_until", "cleared"]
     assert rows(app, "SELECT decision FROM submissions")[0]["decision"] == "cleared"
@@ -270,3 +270,19 @@ def test_demo_adds_varied_submissions(runner, app):
     assert rows(app, "SELECT count(*) AS n FROM submissions WHERE status='submitted'")[0]["n"] == 300
     days = rows(app, "SELECT min(day) AS lo, max(day) AS hi FROM submissions")[0]
     assert days["lo"] < TODAY.isoformat() < days["hi"]
+
+
+def test_a_deferral_shows_its_date_wherever_the_decision_is_listed(staff, submitted):
+    sid = submitted(full_name="Deferred Dee", signature="Deferred Dee", sunburn_recent=True,
+                    appointment_date=TODAY.isoformat())
+    provider = staff("provider")
+    page = provider.get(f"/staff/submissions/{sid}")
+    until = (TODAY + dt.timedelta(days=30)).isoformat()
+    response = provider.post(f"/staff/submissions/{sid}/decision", data={
+        "csrf_token": csrf_token(page.text), "decision": "defer_until", "defer_until": until,
+        "note": ""}, follow_redirects=True)
+    assert f"Decision recorded: Defer until {until}." in response.text
+    assert f"Defer until {until}" in response.text and f"{until} until" not in response.text
+    assert f"Defer until {until}" in provider.get("/staff/?decided=yes").text
+    # The front desk cannot open the submission, so the day list carries the date.
+    assert f"<td>Defer until {until}</td>" in staff("front_desk").get("/staff/day").text

@@ -20,6 +20,15 @@ DECISIONS = {
 }
 
 
+def decision_text(decision: str | None, defer_until: str | None = None) -> str:
+    """A decision as staff read it in lists and histories: "Defer until 2027-03-01"."""
+    if not decision:
+        return "Not yet"
+    if decision == "defer_until" and defer_until:
+        return f"Defer until {defer_until}"
+    return DECISIONS.get(decision, decision)
+
+
 class DateRange:
     """A date a clinic can mean: the calendar's own ends overflow the next-day arithmetic."""
 

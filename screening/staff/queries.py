@@ -16,7 +16,10 @@ PAGE_SIZE = 50
 SQLITE_MAX = 2**63 - 1  # SQLite's largest integer; Python's have no limit
 ORDER = "outcome_rank, submitted_at, id"
 COLUMNS = ("id, client_name, date_of_birth, submitted_at, appointment_date, day, outcome, "
-           "flag_count, decision")
+           "flag_count, decision, "
+           # the date of a current "defer until" decision (the latest decision's)
+           "(SELECT d.defer_until FROM decisions d WHERE d.submission_id = submissions.id "
+           "ORDER BY d.at DESC, d.id DESC LIMIT 1) AS defer_until")
 
 
 @dataclass

@@ -18,7 +18,7 @@ from . import queries, users
 from .auth import (authenticate, begin_attempt, new_password, revoke, role_required, safe_next,
                    start_session)
 from .forms import (DECISIONS, OUTCOME_LABELS, AuditFilterForm, DayForm, DecisionForm,
-                    LoginForm, NameSearchForm, NewUserForm, QueueFilterForm)
+                    LoginForm, NameSearchForm, NewUserForm, QueueFilterForm, decision_text)
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 # A submission id in a URL: an int SQLite can hold (a bigger one is a 404, not a 500).
@@ -28,7 +28,7 @@ ID = f"int(max={queries.SQLITE_MAX})"
 @bp.app_context_processor
 def staff_names():
     return {"DECISIONS": DECISIONS, "OUTCOME_LABELS": OUTCOME_LABELS, "age_on": age_on,
-            "local_time": local_time, "long_date": long_date}
+            "local_time": local_time, "long_date": long_date, "decision_text": decision_text}
 
 
 def long_date(day: str) -> str:
@@ -165,7 +165,7 @@ def decide(submission_id: int):
         db.execute("UPDATE submissions SET decision = ? WHERE id = ?",
                    [form.decision.data, submission_id])
     audit.record("decision", submission_id=submission_id, detail=form.decision.data)
-    flash(f"Decision recorded: {DECISIONS[form.decision.data]}.")
+    flash(f"Decision recorded: {decision_text(form.decision.data, defer)}.")
     return redirect(url_for("staff.submission", submission_id=submission_id))
 
 
