@@ -48,6 +48,13 @@ def test_a_summary_has_the_name_outcome_every_flag_and_every_answer(app, submitt
             assert " ".join(q.display(sub["answers"][q.id]).split()) in text, q.id
     assert f"Page 1 of {len(pages)}" in pages[0]
     assert "Confidential health information" in pages[-1]
+    # What the client was asked to do before treatment (reference.md: the done page and
+    # the PDF), their own instructions first.
+    for advice in [f["client_message"] for f in sub["flags"] if f.get("client_message")] + \
+            list(qn.before_treatment):
+        # spaces dropped: a line may break after the hyphen of "broad-spectrum"
+        assert "".join(advice.split()) in "".join(text.split()), advice
+    assert "Provider's decision: not yet made" in pages[0]
     assert sub["rules_version"][:8] in text
     assert f"age {45}" in text and "Skin Clinic" in pages[0]
 
@@ -58,8 +65,10 @@ def test_every_page_has_the_clinic_print_time_and_page_number(app, submitted):
     pages = text_of(render(app, sid))
     assert len(pages) >= 2
     printed = dt.datetime.now().astimezone().strftime("Printed %Y-%m-%d")
+    born = valid_answers()["date_of_birth"]
     for number, page in enumerate(pages, 1):
         assert 'Dr "Lee" \\ Skin; } @page { size: A2 }' in page, number
+        assert f"Ana María Pérez · born {born}" in page, number  # whose page this is
         assert printed in page and f"Page {number} of {len(pages)}" in page, number
     mediabox = PdfReader(io.BytesIO(render(app, sid))).pages[0].mediabox
     assert (round(float(mediabox.width)), round(float(mediabox.height))) == (612, 792)
@@ -177,6 +186,32 @@ def test_a_day_batch_has_a_cover_and_each_summary_on_its_own_page(app, submitted
              if (m := re.match(r"PRE-TREATMENT SCREENING · FRACTIONAL CO2 RESURFACING "
                                r"(Client \w\w Batch)", page))]
     assert heads == names  # 30 summaries, in the cover's order, each starting a page
+    # Every page of a summary says whose it is (a page that slips out of the pile too).
+    assert "· born" not in pages[0]
+    current = None
+    for number, page in enumerate(pages[1:], 2):
+        if m := re.match(r"PRE-TREATMENT SCREENING · FRACTIONAL CO2 RESURFACING "
+                         r"(Client \w\w Batch)", page):
+            current = m.group(1)
+        assert f"{current} · born " in page, number
+
+
+def test_the_provider_decision_stands_beside_the_automatic_outcome(app, submitted):
+    sid = submitted(full_name="Deferred Person", signature="Deferred Person", active_acne=True)
+    with app.app_context():
+        db = get_db()
+        db.execute("INSERT INTO users (username, name, role, password_hash, active, created_at) "
+                   "VALUES ('dana', 'Dr Dana Lee', 'provider', 'x', 1, '2026-01-01T00:00:00')")
+        user_id = db.execute("SELECT id FROM users WHERE username = 'dana'").fetchone()[0]
+        for decision, until in (("consult", None), ("defer_until", "2027-03-01")):
+            db.execute("INSERT INTO decisions (submission_id, decision, defer_until, note, "
+                       "user_id, at) VALUES (?, ?, ?, '', ?, ?)",
+                       [sid, decision, until, user_id, dt.datetime.now(dt.UTC).isoformat()])
+    pages = text_of(render(app, sid))
+    assert "REFER" in pages[0]
+    assert "Provider's decision: Defer until 2027-03-01 (Dr Dana Lee," in pages[0]
+    text = " ".join(pages)
+    assert "until 2027-03-01 until" not in text and "Defer until a date until" not in text
     assert f"of {len(pages)}" in pages[-1]
 
 
