@@ -28,7 +28,7 @@ def test_submit_stores_flags_outcome_and_rules_version(wizard, app, client):
     stored = one(app, "SELECT text FROM rules_versions WHERE hash = ?", [ruleset.version])
     assert stored["text"] == (ROOT / "rules.yaml").read_text()
     done = client.get("/done").text
-    assert "Please see a dermatologist before this treatment" in done
+    assert "Please see a doctor before this treatment" in done
     # Most important first: the refer message comes before the retinoid instruction.
     assert done.index(flags[0]["client_message"]) < done.index(flags[1]["client_message"])
 
