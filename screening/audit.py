@@ -10,11 +10,15 @@ from flask_login import current_user
 
 from .db import get_db, now, transaction
 
-ACTIONS = (
-    "login", "login_failed", "login_refused", "logout", "idle_logoff", "view_submission",
-    "decision", "print_summary", "print_day", "user_create", "user_disable",
-    "user_password", "view_audit",
-)
+# Each action as the audit page names it (the stored code stays the filter's value).
+ACTIONS = {
+    "login": "Logged in", "login_failed": "Login failed", "login_refused": "Login refused",
+    "logout": "Logged out", "idle_logoff": "Logged off when idle",
+    "view_submission": "Opened a submission", "decision": "Recorded a decision",
+    "print_summary": "Printed a summary", "print_day": "Printed a day",
+    "user_create": "Created an account", "user_disable": "Disabled an account",
+    "user_password": "Changed a password", "view_audit": "Viewed the audit log",
+}
 
 
 def record(action: str, submission_id: int | None = None, detail: str | None = None,
