@@ -157,6 +157,8 @@ def test_front_desk_sees_the_day_and_cannot_decide(app, staff, submitted):
     page = desk.get("/staff/day")
     assert "Today Person" in page.text and "Later Person" not in page.text
     later = desk.get(f"/staff/day?date={(TODAY + dt.timedelta(days=3)).isoformat()}")
+    tomorrow = TODAY + dt.timedelta(days=1)
+    assert f"{tomorrow:%a} {tomorrow.day} {tomorrow:%b} →" in page.text  # dates as people say
     assert "Later Person" in later.text and "Today Person" not in later.text
     search(desk, "day", "tod")
     assert "Today Person" in desk.get("/staff/day").text
@@ -228,6 +230,8 @@ def test_admin_creates_an_account_whose_password_works(app, staff):
     response = admin.post("/staff/users", data={"csrf_token": csrf_token(page.text),
                                                 "username": "frank", "role": "front_desk"})
     password = re.search(r'<code class="password">([^<]+)</code>', response.text).group(1)
+    assert "Account created: frank" in response.text
+    assert 'value="frank"' not in response.text  # the form is empty for the next account
     assert log_in(app.test_client(), "frank", password).location == "/staff/day"
 
 

@@ -224,9 +224,11 @@ def users_page():
             audit.record("user_create", detail=f"{form.username.data.strip()} ({form.role.data})")
     elif request.method == "POST":
         status = 422
+    created = form.username.data.strip() if password else None
+    if created:  # an empty form for the next account
+        form = NewUserForm(formdata=None)
     return render_template("staff/users.html", form=form, users=users.all_users(db),
-                           created=form.username.data if password else None,
-                           password=password), status
+                           created=created, password=password), status
 
 
 @bp.post("/users/<username>/disable")
