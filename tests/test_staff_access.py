@@ -260,3 +260,15 @@ def test_pdf_route_role_matrix(app, staff, submitted, cheap_argon2):
                 assert response.status_code == 200, (role, url, response.status_code)
                 assert response.mimetype == "application/pdf" and response.data[:4] == b"%PDF"
                 assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_error_pages_keep_the_staff_menu_for_staff_only(staff, client):
+    desk = staff("front_desk")
+    refused = desk.get("/staff/audit")
+    missing = desk.get("/staff/no-such-page")
+    for page in (refused, missing):
+        assert page.status_code in (403, 404)
+        assert 'class="staff-nav"' in page.text and "Log out" in page.text
+        assert "Every view and change is recorded in the audit log." in page.text
+    anonymous = client.get("/no-such-page")
+    assert anonymous.status_code == 404 and 'class="staff-nav"' not in anonymous.text
