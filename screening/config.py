@@ -21,6 +21,7 @@ def defaults(instance_path: str) -> dict:
         "QUESTIONNAIRE_PATH": str(ROOT / "questionnaire.yaml"),
         "RULES_PATH": str(ROOT / "rules.yaml"),
         "CLINIC_NAME": "Skin Clinic",
+        "CLINIC_PHONE": "",  # shown on the done page, which tells clients to call
         "CLINIC_PHONE": "",
         # A shared front-desk tablet: a start-over button, and a fresh start after idling.
         "KIOSK": False,

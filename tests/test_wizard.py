@@ -265,3 +265,18 @@ def test_unknown_step_is_a_polite_404(wizard, client):
     wizard.start()
     response = client.get("/step/nope")
     assert response.status_code == 404 and "Page not found" in response.text
+
+
+@pytest.mark.parametrize("phone", ["", "020 7946 0000", 5550100])
+def test_the_done_page_gives_the_clinic_phone_when_configured(wizard, client, app, phone):
+    """The pre-care text asks clients to call to reschedule; the number is where they read it.
+    (An all-digit SCREENING_CLINIC_PHONE arrives from the environment as a number.)"""
+    app.config["CLINIC_PHONE"] = phone
+    answers = valid_answers()
+    wizard.walk(answers)
+    wizard.submit(answers)
+    done = client.get("/done").text
+    if phone:
+        assert f'Call Skin Clinic on <a href="tel:{str(phone).replace(" ", "")}">{phone}</a>.' in done
+    else:
+        assert "Call Skin Clinic on" not in done
