@@ -51,10 +51,9 @@ def transaction_insert(db):
         db.execute("INSERT INTO audit (at, action) VALUES ('2026-01-01', 'x')")
 
 
-def test_a_writer_waits_for_another_and_then_writes(tmp_path):
-    path = tmp_path / "w.db"
-    init_db(path)
-    holder, waiter = connect(path), connect(path)
+def hold_a_transaction(holder):
+    """Another thread holds a write transaction on `holder` until the returned event is
+    set; returns (release, thread)."""
     locked, release = threading.Event(), threading.Event()
 
     def hold():
@@ -65,6 +64,14 @@ def test_a_writer_waits_for_another_and_then_writes(tmp_path):
     thread = threading.Thread(target=hold)
     thread.start()
     locked.wait(5)
+    return release, thread
+
+
+def test_a_writer_waits_for_another_and_then_writes(tmp_path):
+    path = tmp_path / "w.db"
+    init_db(path)
+    holder, waiter = connect(path), connect(path)
+    release, thread = hold_a_transaction(holder)
     threading.Timer(0.05, release.set).start()
     start = time.monotonic()
     transaction_insert(waiter)
@@ -128,16 +135,7 @@ def test_a_thread_waiting_behind_another_thread_gives_up_after_the_busy_timeout(
     init_db(path)
     holder, waiter = connect(path), connect(path)
     monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_MS", 100)
-    locked, release = threading.Event(), threading.Event()
-
-    def hold():
-        with transaction(holder):
-            locked.set()
-            release.wait(5)
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    locked.wait(5)
+    release, thread = hold_a_transaction(holder)
     start = time.monotonic()
     with pytest.raises(sqlite3.OperationalError, match="locked"):
         transaction_insert(waiter)
