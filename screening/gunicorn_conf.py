@@ -16,6 +16,7 @@ worker_class = "gthread"
 threads = 4
 # No keep-alive: a gthread worker takes any number of connections, so kept-alive ones
 # bunched on one worker and the other sat idle (`make bench`: one round in two at half
-# speed, one worker doing five times the other's work). Closed after each response, every request
-# goes to whichever worker is free. A proxy in front still keeps browsers' connections.
+# speed, one worker doing five times the other's work). Closed after each response, every
+# request goes to whichever worker is free. A proxy in front still keeps browsers'
+# connections.
 keepalive = 0

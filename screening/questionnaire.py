@@ -93,8 +93,8 @@ class Question:
             return self.choice_label(value)
         if self.type == "multi":
             return ", ".join(self.choice_label(v) for v in value)
-        if self.type == "date" and long_dates and parse_date(value) is not None:
-            return parse_date(value).strftime("%-d %B %Y")
+        if self.type == "date" and long_dates and (day := parse_date(value)) is not None:
+            return day.strftime("%-d %B %Y")
         return str(value)
 
     def check(self, value: Any, answers: dict[str, Any], today: dt.date) -> str | None:

@@ -31,9 +31,11 @@ def staff_names():
             "local_time": local_time, "long_date": long_date, "decision_text": decision_text}
 
 
-def long_date(day: str) -> str:
-    """A stored date as the front desk reads it: Wednesday 2 December 2026."""
-    return dt.date.fromisoformat(day).strftime("%A %-d %B %Y")
+def long_date(day: dt.date | str) -> str:
+    """A date (or a stored one) as the front desk reads it: Wednesday 2 December 2026."""
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day)
+    return day.strftime("%A %-d %B %Y")
 
 
 def local_time(stamp: str | None) -> str:
