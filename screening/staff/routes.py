@@ -102,8 +102,11 @@ def queue():
         since=form.since.data if valid else None, until=form.until.data if valid else None,
         name=session.get("search_queue"), after=request.args.get("after"),
         before=request.args.get("before"), last=request.args.get("last") == "1")
+    # No filter but the default "not yet decided": an empty page means nothing is waiting.
+    unfiltered = (not session.get("search_queue") and args.get("decided", "no") == "no"
+                  and not any(args.get(k) for k in ("outcome", "since", "until")))
     return render_template("staff/queue.html", form=form, page=page, args=args,
-                           today=today(), search=_search_form("queue"))
+                           today=today(), search=_search_form("queue"), unfiltered=unfiltered)
 
 
 def _search_form(where: str) -> NameSearchForm:
