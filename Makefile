@@ -59,7 +59,7 @@ chromium:
 		echo "Installing Debian's chromium for the browser tests..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: $(VENV)/.installed-test chromium fonts
+test: lint chromium fonts
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.installed-test
@@ -71,6 +71,7 @@ bench: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check screening tests bench
+	$(BIN)/ruff format --check screening tests bench
 
 clean-venv:
 	rm -rf $(VENV)

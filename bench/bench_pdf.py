@@ -63,9 +63,11 @@ def plain_document(text: str) -> str:
             current = []
     paragraphs.append(" ".join(current))
     body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
-    return ("<!doctype html><html><head><meta charset='utf-8'><style>"
-            "html { font-family: 'DejaVu Sans', sans-serif; font-size: 9.5pt; }"
-            f"</style></head><body>{body}</body></html>")
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><style>"
+        "html { font-family: 'DejaVu Sans', sans-serif; font-size: 9.5pt; }"
+        f"</style></head><body>{body}</body></html>"
+    )
 
 
 class Times:
@@ -97,6 +99,7 @@ def measure(quick: bool, deadline: float | None = None) -> dict:
     now) no further day batch starts and the memory run stops where it is, reported so."""
     stop_at = time.monotonic() + deadline if deadline else float("inf")
     from weasyprint import HTML
+
     pairs, batches = (8, 2) if quick else (20, 5)
     renders_low, renders_high = (20, 100) if quick else (50, 500)
     with tempfile.TemporaryDirectory(prefix="bench-pdf-") as tmp:
@@ -107,22 +110,37 @@ def measure(quick: bool, deadline: float | None = None) -> dict:
             db = get_db()
             qn, ruleset, today = current_questionnaire(), current_rules(), dt.date.today()
             day = today + dt.timedelta(days=7)
-            one = import_answers(db, valid_answers(appointment_date=None, smoker=True,
-                                                   cold_sores=True, cold_sore_now=False),
-                                 qn, ruleset, today)
+            one = import_answers(
+                db,
+                valid_answers(
+                    appointment_date=None, smoker=True, cold_sores=True, cold_sore_now=False
+                ),
+                qn,
+                ruleset,
+                today,
+            )
             for i in range(DAY_CLIENTS):
                 name = f"{FIRST[i % len(FIRST)]} {LAST[i % len(LAST)]}"
-                import_answers(db, valid_answers(full_name=name, signature=name,
-                                                 appointment_date=day.isoformat(),
-                                                 smoker=i % 3 == 0, cold_sores=i % 4 == 0,
-                                                 cold_sore_now=False if i % 4 == 0 else None),
-                               qn, ruleset, today)
+                import_answers(
+                    db,
+                    valid_answers(
+                        full_name=name,
+                        signature=name,
+                        appointment_date=day.isoformat(),
+                        smoker=i % 3 == 0,
+                        cold_sores=i % 4 == 0,
+                        cold_sore_now=False if i % 4 == 0 else None,
+                    ),
+                    qn,
+                    ruleset,
+                    today,
+                )
 
             # The summary's own text, as a plain document (built from the same template).
             from flask import render_template
+
             sub = pdf.get_submission(db, one)
-            page = render_template("pdf/summary.html", clients=[pdf._client(db, sub, today)],
-                                   qn=qn)
+            page = render_template("pdf/summary.html", clients=[pdf._client(db, sub, today)], qn=qn)
             text = text_of(page)
             plain = plain_document(text)
             fonts, _fetcher, _css = pdf._renderer()
@@ -175,15 +193,22 @@ def measure(quick: bool, deadline: float | None = None) -> dict:
     day_ratio, day_cpu_ratio = statistics.median(wall_ratios), statistics.median(cpu_ratios)
     growth = (rss_high - rss_low) / rss_low
     return {
-        "benchmark": "pdf", "quick": quick, "text_chars": len(text),
-        "summary_median_ms": summary_ms, "plain_median_ms": plain_ms,
+        "benchmark": "pdf",
+        "quick": quick,
+        "text_chars": len(text),
+        "summary_median_ms": summary_ms,
+        "plain_median_ms": plain_ms,
         "summary_ratio": round(summary_ms / plain_ms, 2),
-        "summary_cpu_median_ms": summary_cpu, "plain_cpu_median_ms": plain_cpu,
+        "summary_cpu_median_ms": summary_cpu,
+        "plain_cpu_median_ms": plain_cpu,
         "summary_cpu_ratio": round(summary_cpu / plain_cpu, 2),
         "summary_ratio_target": RATIO_TARGET,
         "summary_target_met": summary_ms <= RATIO_TARGET * plain_ms,
-        "summary_runs": pairs, "summary_bytes": len(data), "plain_bytes": len(plain_pdf),
-        "day_clients": DAY_CLIENTS, "day_runs": len(wall_ratios),
+        "summary_runs": pairs,
+        "summary_bytes": len(data),
+        "plain_bytes": len(plain_pdf),
+        "day_clients": DAY_CLIENTS,
+        "day_runs": len(wall_ratios),
         "day_median_ms": median_ms(batches_.wall),
         "day_per_client_ms": round(statistics.median(batches_.wall) * 1000 / DAY_CLIENTS, 2),
         "day_per_client_cpu_ms": round(statistics.median(batches_.cpu) * 1000 / DAY_CLIENTS, 2),
@@ -191,12 +216,15 @@ def measure(quick: bool, deadline: float | None = None) -> dict:
         "day_beside_summary_cpu_ms": median_ms(beside.cpu),
         "day_ratios": [round(r, 3) for r in wall_ratios],
         "day_cpu_ratios": [round(r, 3) for r in cpu_ratios],
-        "day_ratio": round(day_ratio, 3), "day_cpu_ratio": round(day_cpu_ratio, 3),
+        "day_ratio": round(day_ratio, 3),
+        "day_cpu_ratio": round(day_cpu_ratio, 3),
         "day_target_met": day_ratio <= 1,
         "rss_renders": [renders_low, renders_reached],
         "rss_complete": renders_reached >= renders_high,
-        "rss_low_mb": round(rss_low, 1), "rss_high_mb": round(rss_high, 1),
-        "rss_growth": round(growth, 3), "rss_growth_target": GROWTH_TARGET,
+        "rss_low_mb": round(rss_low, 1),
+        "rss_high_mb": round(rss_high, 1),
+        "rss_growth": round(growth, 3),
+        "rss_growth_target": GROWTH_TARGET,
         "rss_target_met": growth < GROWTH_TARGET and renders_reached >= renders_high,
     }
 
@@ -204,10 +232,18 @@ def measure(quick: bool, deadline: float | None = None) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
-    parser.add_argument("--quick", action="store_true",
-                        help="fewer renders (memory after 20 and 100 instead of 50 and 500)")
-    parser.add_argument("--deadline", type=float, default=None, metavar="SECONDS",
-                        help="stop starting work after this long (bench/run.py's time budget)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer renders (memory after 20 and 100 instead of 50 and 500)",
+    )
+    parser.add_argument(
+        "--deadline",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop starting work after this long (bench/run.py's time budget)",
+    )
     args = parser.parse_args(argv)
     f = measure(args.quick, args.deadline)
     if args.json:
@@ -215,19 +251,25 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     yes = {True: "met", False: "NOT met"}
     print(f"PDF summary ({f['text_chars']} characters of text), median of {f['summary_runs']}:")
-    print(f"  summary {f['summary_median_ms']} ms, plain document {f['plain_median_ms']} ms, "
-          f"ratio {f['summary_ratio']} (target <= {RATIO_TARGET:g}: "
-          f"{yes[f['summary_target_met']]}); CPU {f['summary_cpu_median_ms']} / "
-          f"{f['plain_cpu_median_ms']} ms, ratio {f['summary_cpu_ratio']}")
-    print(f"  day batch of {DAY_CLIENTS}: {f['day_median_ms']} ms, {f['day_per_client_ms']} ms "
-          f"a client; summaries beside it {f['day_beside_summary_ms']} ms; ratio "
-          f"{f['day_ratio']} (target <= 1: {yes[f['day_target_met']]}); CPU "
-          f"{f['day_per_client_cpu_ms']} / {f['day_beside_summary_cpu_ms']} ms, ratio "
-          f"{f['day_cpu_ratio']}")
+    print(
+        f"  summary {f['summary_median_ms']} ms, plain document {f['plain_median_ms']} ms, "
+        f"ratio {f['summary_ratio']} (target <= {RATIO_TARGET:g}: "
+        f"{yes[f['summary_target_met']]}); CPU {f['summary_cpu_median_ms']} / "
+        f"{f['plain_cpu_median_ms']} ms, ratio {f['summary_cpu_ratio']}"
+    )
+    print(
+        f"  day batch of {DAY_CLIENTS}: {f['day_median_ms']} ms, {f['day_per_client_ms']} ms "
+        f"a client; summaries beside it {f['day_beside_summary_ms']} ms; ratio "
+        f"{f['day_ratio']} (target <= 1: {yes[f['day_target_met']]}); CPU "
+        f"{f['day_per_client_cpu_ms']} / {f['day_beside_summary_cpu_ms']} ms, ratio "
+        f"{f['day_cpu_ratio']}"
+    )
     low, high = f["rss_renders"]
-    print(f"  memory: {f['rss_low_mb']} MB after {low} renders, {f['rss_high_mb']} MB after "
-          f"{high} ({f['rss_growth']:+.1%}; target < {GROWTH_TARGET:.0%}: "
-          f"{yes[f['rss_target_met']]})")
+    print(
+        f"  memory: {f['rss_low_mb']} MB after {low} renders, {f['rss_high_mb']} MB after "
+        f"{high} ({f['rss_growth']:+.1%}; target < {GROWTH_TARGET:.0%}: "
+        f"{yes[f['rss_target_met']]})"
+    )
     return 0
 
 

@@ -57,6 +57,7 @@ PROVIDER_PASSWORD = "bench provider password, long enough"
 
 # -- helpers ---------------------------------------------------------------------------------
 
+
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[-1]
 
@@ -65,29 +66,60 @@ def ms(seconds: float) -> float:
     return round(seconds * 1000, 2)
 
 
-def row(name: str, figure: float, unit: str, baseline: float | None, baseline_name: str,
-        target: str, met: bool, ratio: float | None = None, note: str = "") -> dict:
+def row(
+    name: str,
+    figure: float,
+    unit: str,
+    baseline: float | None,
+    baseline_name: str,
+    target: str,
+    met: bool,
+    ratio: float | None = None,
+    note: str = "",
+) -> dict:
     """One line of the table."""
     if ratio is None and baseline:
         ratio = figure / baseline
-    return {"figure": name, "value": figure, "unit": unit, "baseline": baseline,
-            "baseline_name": baseline_name, "ratio": None if ratio is None else round(ratio, 3),
-            "target": target, "met": bool(met), "note": note}
+    return {
+        "figure": name,
+        "value": figure,
+        "unit": unit,
+        "baseline": baseline,
+        "baseline_name": baseline_name,
+        "ratio": None if ratio is None else round(ratio, 3),
+        "target": target,
+        "met": bool(met),
+        "note": note,
+    }
 
 
 def app_env(database: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SCREENING_", "FLASK_"))}
-    env.update({"SCREENING_DATABASE": str(database), "SCREENING_SECRET_KEY": SECRET_KEY,
-                "PYTHONPATH": str(ROOT)})
+    env.update(
+        {
+            "SCREENING_DATABASE": str(database),
+            "SCREENING_SECRET_KEY": SECRET_KEY,
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     return env
 
 
-def flask_cli(database: Path, *args: str, stdin: str | None = None,
-              timeout: float = 300) -> subprocess.CompletedProcess:
+def flask_cli(
+    database: Path, *args: str, stdin: str | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
     """`flask --app screening ...` on this database, in its own process group."""
-    return subprocess.run([FLASK, "--app", "screening", *args], env=app_env(database),
-                          cwd=database.parent, input=stdin, capture_output=True, text=True,
-                          timeout=timeout, check=True, start_new_session=True)
+    return subprocess.run(
+        [FLASK, "--app", "screening", *args],
+        env=app_env(database),
+        cwd=database.parent,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+        start_new_session=True,
+    )
 
 
 @contextlib.contextmanager
@@ -107,24 +139,40 @@ def bare_server(workdir: Path):
 
 # -- 1. wizard pages under wrk ----------------------------------------------------------------
 
+
 def prepare_client(base: str, qn: questionnaire.Questionnaire) -> dict:
     """A real client: start a draft, open its first step; keep the cookie and CSRF token."""
     http = requests.Session()
     start = http.get(base + "/", timeout=10)
-    response = http.post(base + "/start", data={"csrf_token": csrf_token(start.text)},
-                         allow_redirects=False, timeout=10)
+    response = http.post(
+        base + "/start",
+        data={"csrf_token": csrf_token(start.text)},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert response.status_code == 302, response.status_code
     page = http.get(base + "/step/about", timeout=10)
     assert page.status_code == 200, page.status_code
     cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
     section = next(s for s in qn.steps if s.id == "about")
-    body = {**form_data(section.step_questions, valid_answers()),
-            "csrf_token": csrf_token(page.text), "nav": "next"}
+    body = {
+        **form_data(section.step_questions, valid_answers()),
+        "csrf_token": csrf_token(page.text),
+        "nav": "next",
+    }
     return {"cookie": cookie, "body": urlencode(body, doseq=True), "http": http}
 
 
-def run_wrk(url: str, method: str, path: str, status: int, sessions: list[dict],
-            name: str, duration: int = 5, warmup: int = 1) -> dict:
+def run_wrk(
+    url: str,
+    method: str,
+    path: str,
+    status: int,
+    sessions: list[dict],
+    name: str,
+    duration: int = 5,
+    warmup: int = 1,
+) -> dict:
     """wrk with a generated script, so every request is one of the prepared clients."""
     wrk_dir = BUILD / "wrk"
     wrk_dir.mkdir(parents=True, exist_ok=True)
@@ -132,14 +180,34 @@ def run_wrk(url: str, method: str, path: str, status: int, sessions: list[dict],
     data.write_text("".join(f"{s['cookie']}\t{s['body']}\n" for s in sessions))
     template = (BENCH / "wrk" / "sessions.lua").read_text()
     script = wrk_dir / f"{name}.lua"
-    script.write_text(template.replace("@METHOD@", method).replace("@PATH@", path)
-                      .replace("@DATA@", str(data)).replace("@STATUS@", str(status)))
+    script.write_text(
+        template.replace("@METHOD@", method)
+        .replace("@PATH@", path)
+        .replace("@DATA@", str(data))
+        .replace("@STATUS@", str(status))
+    )
     results = {}
     for label, seconds in (("warmup", warmup), ("run", duration)):
-        command = [WRK, f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency",
-                   "--timeout", "5s", "-s", str(script), url]
-        out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30,
-                             check=True, start_new_session=True).stdout
+        command = [
+            WRK,
+            f"-t{THREADS}",
+            f"-c{CONNECTIONS}",
+            f"-d{seconds}s",
+            "--latency",
+            "--timeout",
+            "5s",
+            "-s",
+            str(script),
+            url,
+        ]
+        out = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=seconds + 30,
+            check=True,
+            start_new_session=True,
+        ).stdout
         match = re.search(r"^BENCH_JSON (.*)$", out, re.MULTILINE)
         if not match:
             raise RuntimeError(f"wrk printed no figures:\n{out}")
@@ -155,26 +223,55 @@ def bench_wizard(tmp: Path, qn) -> tuple[list[dict], dict]:
     interleaved rounds, so each ratio compares runs seconds apart (the machine's speed
     drifts by a quarter over a minute here); the table shows the median round."""
     rounds = []
-    with bare_server(tmp) as bare, serving(tmp, database=tmp / "wizard.db",
-                                           name="wizard") as app:
+    with bare_server(tmp) as bare, serving(tmp, database=tmp / "wizard.db", name="wizard") as app:
         clients = [prepare_client(app.url, qn) for _ in range(SESSIONS)]
         for _ in range(WIZARD_ROUNDS):
-            rounds.append({
-                "bare": run_wrk(bare.url + "/", "GET", "/", 200,
-                                [{"cookie": "x=1", "body": ""}], "bare", WIZARD_SECONDS),
-                "get_step": run_wrk(app.url + "/step/about", "GET", "/step/about", 200,
-                                    clients, "get_step", WIZARD_SECONDS),
-                "post_step": run_wrk(app.url + "/step/about", "POST", "/step/about", 302,
-                                     clients, "post_step", WIZARD_SECONDS)})
+            rounds.append(
+                {
+                    "bare": run_wrk(
+                        bare.url + "/",
+                        "GET",
+                        "/",
+                        200,
+                        [{"cookie": "x=1", "body": ""}],
+                        "bare",
+                        WIZARD_SECONDS,
+                    ),
+                    "get_step": run_wrk(
+                        app.url + "/step/about",
+                        "GET",
+                        "/step/about",
+                        200,
+                        clients,
+                        "get_step",
+                        WIZARD_SECONDS,
+                    ),
+                    "post_step": run_wrk(
+                        app.url + "/step/about",
+                        "POST",
+                        "/step/about",
+                        302,
+                        clients,
+                        "post_step",
+                        WIZARD_SECONDS,
+                    ),
+                }
+            )
         # Read back: a POST really stored the answers (a step further is now reachable).
-        check = clients[0]["http"].get(app.url + "/step/skin", allow_redirects=False,
-                                       timeout=10)
+        check = clients[0]["http"].get(app.url + "/step/skin", allow_redirects=False, timeout=10)
         assert check.status_code == 200, "the posted step was not saved"
-    figures = {"rounds": rounds, "sessions": SESSIONS, "connections": CONNECTIONS,
-               "threads": THREADS, "seconds": WIZARD_SECONDS}
+    figures = {
+        "rounds": rounds,
+        "sessions": SESSIONS,
+        "connections": CONNECTIONS,
+        "threads": THREADS,
+        "seconds": WIZARD_SECONDS,
+    }
     rows = []
-    for key, label, share in (("get_step", "GET /step/about", 0.20),
-                              ("post_step", "POST /step/about (saved)", 0.10)):
+    for key, label, share in (
+        ("get_step", "GET /step/about", 0.20),
+        ("post_step", "POST /step/about (saved)", 0.10),
+    ):
         ratios = [r[key]["rps"] / r["bare"]["rps"] for r in rounds]
         middle = rounds[ratios.index(statistics.median_low(ratios))]
         f, bare_f = middle[key], middle["bare"]
@@ -184,42 +281,74 @@ def bench_wizard(tmp: Path, qn) -> tuple[list[dict], dict]:
         each = ", ".join(f"{x:.3f}" for x in ratios)
         p95s = [r[key]["p95_us"] / 1000 for r in rounds]
         p95_median, p95_worst = statistics.median(p95s), max(p95s)
-        figures[key] = {"ratios": [round(x, 3) for x in ratios],
-                        "p95_ms": [round(x, 2) for x in p95s]}
-        rows.append(row(f"{label}: requests/s (median of {len(rounds)} rounds: {each})",
-                        f["rps"], "req/s", bare_f["rps"], "bare Flask 'ok' req/s, same round",
-                        f">= {share:.0%} of baseline",
-                        errors == 0 and statistics.median_low(ratios) >= share, note=note))
-        rows.append(row(f"{label}: p95 latency, median of {len(rounds)} rounds (worst "
-                        f"{p95_worst:.1f} ms; p50 {f['p50_us'] / 1000:.1f} ms)",
-                        round(p95_median, 2), "ms", round(bare_f["p95_us"] / 1000, 2),
-                        "bare Flask 'ok' p95", "< 50 ms", errors == 0 and p95_median < 50,
-                        note=note))
+        figures[key] = {
+            "ratios": [round(x, 3) for x in ratios],
+            "p95_ms": [round(x, 2) for x in p95s],
+        }
+        rows.append(
+            row(
+                f"{label}: requests/s (median of {len(rounds)} rounds: {each})",
+                f["rps"],
+                "req/s",
+                bare_f["rps"],
+                "bare Flask 'ok' req/s, same round",
+                f">= {share:.0%} of baseline",
+                errors == 0 and statistics.median_low(ratios) >= share,
+                note=note,
+            )
+        )
+        rows.append(
+            row(
+                f"{label}: p95 latency, median of {len(rounds)} rounds (worst "
+                f"{p95_worst:.1f} ms; p50 {f['p50_us'] / 1000:.1f} ms)",
+                round(p95_median, 2),
+                "ms",
+                round(bare_f["p95_us"] / 1000, 2),
+                "bare Flask 'ok' p95",
+                "< 50 ms",
+                errors == 0 and p95_median < 50,
+                note=note,
+            )
+        )
     return rows, figures
 
 
 # -- 2. submit ---------------------------------------------------------------------------------
 
+
 def filled_draft(base: str, qn) -> dict:
     """A client who has answered every step: only the review page's submit is left."""
     http = requests.Session()
     start = http.get(base + "/", timeout=10)
-    http.post(base + "/start", data={"csrf_token": csrf_token(start.text)},
-              allow_redirects=False, timeout=10)
+    http.post(
+        base + "/start",
+        data={"csrf_token": csrf_token(start.text)},
+        allow_redirects=False,
+        timeout=10,
+    )
     answers = valid_answers()
     for section in qn.steps:
         page = http.get(f"{base}/step/{section.id}", timeout=10)
-        data = {**form_data(section.step_questions, answers),
-                "csrf_token": csrf_token(page.text), "nav": "next"}
-        response = http.post(f"{base}/step/{section.id}", data=data, allow_redirects=False,
-                             timeout=10)
+        data = {
+            **form_data(section.step_questions, answers),
+            "csrf_token": csrf_token(page.text),
+            "nav": "next",
+        }
+        response = http.post(
+            f"{base}/step/{section.id}", data=data, allow_redirects=False, timeout=10
+        )
         assert response.status_code == 302, (section.id, response.status_code)
     review = http.get(base + "/review", timeout=10)
     assert review.status_code == 200, review.status_code
-    key = re.search(r'name="submit_key"[^>]*value="([^"]*)"', review.text) or \
-        re.search(r'value="([^"]*)"[^>]*name="submit_key"', review.text)
-    data = {"attest": "yes", "signature": answers["full_name"],
-            "submit_key": key.group(1), "csrf_token": csrf_token(review.text)}
+    key = re.search(r'name="submit_key"[^>]*value="([^"]*)"', review.text) or re.search(
+        r'value="([^"]*)"[^>]*name="submit_key"', review.text
+    )
+    data = {
+        "attest": "yes",
+        "signature": answers["full_name"],
+        "submit_key": key.group(1),
+        "csrf_token": csrf_token(review.text),
+    }
     return {"http": http, "data": data}
 
 
@@ -232,70 +361,134 @@ def timed_post(http, url: str, data: dict, expected: int) -> tuple[float, int]:
 
 def bench_submit(tmp: Path, qn) -> tuple[list[dict], dict]:
     """p95 of the review POST for 150 filled drafts (4 client threads) beside a bare POST."""
-    with bare_server(tmp) as bare, \
-            serving(tmp, database=tmp / "submit.db", name="submit") as app, \
-            concurrent.futures.ThreadPoolExecutor(POOL) as pool:
+    with (
+        bare_server(tmp) as bare,
+        serving(tmp, database=tmp / "submit.db", name="submit") as app,
+        concurrent.futures.ThreadPoolExecutor(POOL) as pool,
+    ):
         drafts = list(pool.map(lambda _: filled_draft(app.url, qn), range(DRAFTS)))
         bare_http = [requests.Session() for _ in range(DRAFTS)]
-        bare = list(pool.map(lambda h: timed_post(h, bare.url + "/", {"a": "1"}, 200),
-                             bare_http))
-        submits = list(pool.map(lambda d: timed_post(d["http"], app.url + "/review",
-                                                     d["data"], 302), drafts))
+        bare = list(pool.map(lambda h: timed_post(h, bare.url + "/", {"a": "1"}, 200), bare_http))
+        submits = list(
+            pool.map(lambda d: timed_post(d["http"], app.url + "/review", d["data"], 302), drafts)
+        )
     with contextlib.closing(sqlite3.connect(tmp / "submit.db")) as db:
-        stored = db.execute("SELECT count(*) FROM submissions WHERE status = 'submitted'"
-                            ).fetchone()[0]
+        stored = db.execute(
+            "SELECT count(*) FROM submissions WHERE status = 'submitted'"
+        ).fetchone()[0]
     times, errors = [t for t, _ in submits], [s for _, s in submits if s]
     bare_times = [t for t, _ in bare]
-    figures = {"drafts": DRAFTS, "pool": POOL, "p50_ms": ms(statistics.median(times)),
-               "p95_ms": ms(p95(times)), "max_ms": ms(max(times)), "errors": len(errors),
-               "error_statuses": errors[:10], "submitted_rows": stored,
-               "bare_p50_ms": ms(statistics.median(bare_times)),
-               "bare_p95_ms": ms(p95(bare_times))}
+    figures = {
+        "drafts": DRAFTS,
+        "pool": POOL,
+        "p50_ms": ms(statistics.median(times)),
+        "p95_ms": ms(p95(times)),
+        "max_ms": ms(max(times)),
+        "errors": len(errors),
+        "error_statuses": errors[:10],
+        "submitted_rows": stored,
+        "bare_p50_ms": ms(statistics.median(bare_times)),
+        "bare_p95_ms": ms(p95(bare_times)),
+    }
     note = f"{len(errors)} errors, {stored} stored; p50 {figures['p50_ms']} ms"
-    return [row("Submit POST /review: p95", figures["p95_ms"], "ms", figures["bare_p95_ms"],
-                "bare Flask POST p95", "< 50 ms",
-                not errors and stored == DRAFTS and figures["p95_ms"] < 50,
-                note=note)], figures
+    return [
+        row(
+            "Submit POST /review: p95",
+            figures["p95_ms"],
+            "ms",
+            figures["bare_p95_ms"],
+            "bare Flask POST p95",
+            "< 50 ms",
+            not errors and stored == DRAFTS and figures["p95_ms"] < 50,
+            note=note,
+        )
+    ], figures
 
 
 def bench_rules() -> tuple[list[dict], dict]:
-    out = subprocess.run([PYTHON, str(BENCH / "bench_rules.py"), "--json"], capture_output=True,
-                         text=True, timeout=120, check=True).stdout
+    out = subprocess.run(
+        [PYTHON, str(BENCH / "bench_rules.py"), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     f = json.loads(out)
-    return [row("Rules evaluation: median", f["median_ms"], "ms", f["baseline_median_ms"],
-                "same conditions in plain Python", "< 1 ms", f["target_met"],
-                note=f"{f['rules']} rules, p95 {f['p95_ms']} ms")], f
+    return [
+        row(
+            "Rules evaluation: median",
+            f["median_ms"],
+            "ms",
+            f["baseline_median_ms"],
+            "same conditions in plain Python",
+            "< 1 ms",
+            f["target_met"],
+            note=f"{f['rules']} rules, p95 {f['p95_ms']} ms",
+        )
+    ], f
 
 
 # -- 3 and 5. PDF and memory --------------------------------------------------------------------
 
+
 def bench_pdf(quick: bool, seconds_left: float) -> tuple[list[dict], dict]:
     """bench/bench_pdf.py in its own process (its memory figures are that process's)."""
-    command = [PYTHON, str(BENCH / "bench_pdf.py"), "--json",
-               "--deadline", str(max(60, int(seconds_left)))] + (["--quick"] if quick else [])
-    f = json.loads(subprocess.run(command, capture_output=True, text=True,
-                                  timeout=max(60, seconds_left) + 120, check=True).stdout)
+    command = [
+        PYTHON,
+        str(BENCH / "bench_pdf.py"),
+        "--json",
+        "--deadline",
+        str(max(60, int(seconds_left))),
+    ] + (["--quick"] if quick else [])
+    f = json.loads(
+        subprocess.run(
+            command, capture_output=True, text=True, timeout=max(60, seconds_left) + 120, check=True
+        ).stdout
+    )
     low, high = f["rss_renders"]
-    memory_note = f"{f['rss_growth']:+.1%}" + ("" if f["rss_complete"] else
-                                                 f"; stopped at {high} renders: time budget")
+    memory_note = f"{f['rss_growth']:+.1%}" + (
+        "" if f["rss_complete"] else f"; stopped at {high} renders: time budget"
+    )
     return [
-        row("PDF summary: median render", f["summary_median_ms"], "ms", f["plain_median_ms"],
-            f"plain <p> doc, same text ({f['text_chars']} chars)", "<= 2x baseline",
+        row(
+            "PDF summary: median render",
+            f["summary_median_ms"],
+            "ms",
+            f["plain_median_ms"],
+            f"plain <p> doc, same text ({f['text_chars']} chars)",
+            "<= 2x baseline",
             f["summary_target_met"],
             note=f"CPU {f['summary_cpu_median_ms']} / {f['plain_cpu_median_ms']} ms = "
-                 f"{f['summary_cpu_ratio']}x"),
-        row(f"PDF day batch ({f['day_clients']}): per client", f["day_per_client_ms"], "ms",
-            f["day_beside_summary_ms"], "one summary, rendered beside each batch",
-            "<= 1x baseline", f["day_target_met"], ratio=f["day_ratio"],
-            note="median of per-batch ratios " + ", ".join(map(str, f["day_ratios"]))
-                 + f"; CPU ratio {f['day_cpu_ratio']}"),
-        row(f"Memory: RSS after {high} renders", f["rss_high_mb"], "MB", f["rss_low_mb"],
-            f"RSS after {low} renders", "growth < 20%", f["rss_target_met"],
-            note=memory_note),
+            f"{f['summary_cpu_ratio']}x",
+        ),
+        row(
+            f"PDF day batch ({f['day_clients']}): per client",
+            f["day_per_client_ms"],
+            "ms",
+            f["day_beside_summary_ms"],
+            "one summary, rendered beside each batch",
+            "<= 1x baseline",
+            f["day_target_met"],
+            ratio=f["day_ratio"],
+            note="median of per-batch ratios "
+            + ", ".join(map(str, f["day_ratios"]))
+            + f"; CPU ratio {f['day_cpu_ratio']}",
+        ),
+        row(
+            f"Memory: RSS after {high} renders",
+            f["rss_high_mb"],
+            "MB",
+            f["rss_low_mb"],
+            f"RSS after {low} renders",
+            "growth < 20%",
+            f["rss_target_met"],
+            note=memory_note,
+        ),
     ], f
 
 
 # -- 4. the queue at scale ----------------------------------------------------------------------
+
 
 def seeded(tmp: Path, count: int) -> tuple[Path, float]:
     """A database with `count` demo submissions and a provider; the seeding's wall time."""
@@ -304,25 +497,43 @@ def seeded(tmp: Path, count: int) -> tuple[Path, float]:
     start = time.perf_counter()
     flask_cli(database, "demo", "--count", str(count), "--seed", "1")
     seconds = time.perf_counter() - start
-    flask_cli(database, "users", "create", "bench", "--role", "provider", "--password-stdin",
-              stdin=PROVIDER_PASSWORD + "\n")
+    flask_cli(
+        database,
+        "users",
+        "create",
+        "bench",
+        "--role",
+        "provider",
+        "--password-stdin",
+        stdin=PROVIDER_PASSWORD + "\n",
+    )
     return database, seconds
 
 
 def logged_in(base: str) -> requests.Session:
     http = requests.Session()
     page = http.get(base + "/staff/login", timeout=10)
-    response = http.post(base + "/staff/login", allow_redirects=False, timeout=10,
-                         data={"username": "bench", "password": PROVIDER_PASSWORD,
-                               "csrf_token": csrf_token(page.text)})
+    response = http.post(
+        base + "/staff/login",
+        allow_redirects=False,
+        timeout=10,
+        data={
+            "username": "bench",
+            "password": PROVIDER_PASSWORD,
+            "csrf_token": csrf_token(page.text),
+        },
+    )
     assert response.status_code == 302, response.status_code
     return http
 
 
 # Each page and the name search it needs: name searches are posted and kept in the session
 # (names stay out of URLs), so the search row has a session of its own.
-QUEUE_PAGES = {"first page": ("/staff/", None), "last page": ("/staff/?last=1", None),
-               f"name search '{COMMON_NAME}'": ("/staff/", COMMON_NAME)}
+QUEUE_PAGES = {
+    "first page": ("/staff/", None),
+    "last page": ("/staff/?last=1", None),
+    f"name search '{COMMON_NAME}'": ("/staff/", COMMON_NAME),
+}
 
 
 def searching(base: str, name: str | None) -> requests.Session:
@@ -330,8 +541,12 @@ def searching(base: str, name: str | None) -> requests.Session:
     http = logged_in(base)
     if name:
         page = http.get(base + "/staff/", timeout=30)
-        http.post(base + "/staff/search/queue", timeout=30, allow_redirects=False,
-                  data={"csrf_token": csrf_token(page.text), "q": name})
+        http.post(
+            base + "/staff/search/queue",
+            timeout=30,
+            allow_redirects=False,
+            data={"csrf_token": csrf_token(page.text), "q": name},
+        )
     return http
 
 
@@ -340,11 +555,16 @@ def bench_queue(tmp: Path) -> tuple[list[dict], dict]:
     small, small_seconds = seeded(tmp, 1_000)
     large, large_seconds = seeded(tmp, 100_000)
     times = {size: {page: [] for page in QUEUE_PAGES} for size in (1_000, 100_000)}
-    with serving(tmp, database=small, name="queue-1k") as s1, \
-            serving(tmp, database=large, name="queue-100k") as s2:
+    with (
+        serving(tmp, database=small, name="queue-1k") as s1,
+        serving(tmp, database=large, name="queue-100k") as s2,
+    ):
         urls = {1_000: s1.url, 100_000: s2.url}
-        sessions = {(size, page): searching(url, name) for size, url in urls.items()
-                    for page, (_, name) in QUEUE_PAGES.items()}
+        sessions = {
+            (size, page): searching(url, name)
+            for size, url in urls.items()
+            for page, (_, name) in QUEUE_PAGES.items()
+        }
         for (size, page), http in sessions.items():  # one untimed pass: connections, caches
             http.get(urls[size] + QUEUE_PAGES[page][0], timeout=30)
         for _ in range(QUEUE_REQUESTS):
@@ -354,52 +574,105 @@ def bench_queue(tmp: Path) -> tuple[list[dict], dict]:
                     start = time.perf_counter()
                     response = http.get(url + path, timeout=30)
                     times[size][page].append(time.perf_counter() - start)
-                    assert response.status_code == 200 and "/submissions/" in response.text, \
-                        (size, path, response.status_code)
-    figures = {"seed_1000_s": round(small_seconds, 2), "seed_100000_s": round(large_seconds, 2),
-               "requests_each": QUEUE_REQUESTS, "pages": {}}
-    rows = [row("Seed 100,000 demo submissions", round(large_seconds, 1), "s",
-                round(small_seconds, 1), "seed 1,000", "< 60 s", large_seconds < 60)]
+                    assert response.status_code == 200 and "/submissions/" in response.text, (
+                        size,
+                        path,
+                        response.status_code,
+                    )
+    figures = {
+        "seed_1000_s": round(small_seconds, 2),
+        "seed_100000_s": round(large_seconds, 2),
+        "requests_each": QUEUE_REQUESTS,
+        "pages": {},
+    }
+    rows = [
+        row(
+            "Seed 100,000 demo submissions",
+            round(large_seconds, 1),
+            "s",
+            round(small_seconds, 1),
+            "seed 1,000",
+            "< 60 s",
+            large_seconds < 60,
+        )
+    ]
     for page, (path, _) in QUEUE_PAGES.items():
         small_p95, large_p95 = ms(p95(times[1_000][page])), ms(p95(times[100_000][page]))
         figures["pages"][page] = {
-            "path": path, "p95_ms_1000": small_p95, "p95_ms_100000": large_p95,
+            "path": path,
+            "p95_ms_1000": small_p95,
+            "p95_ms_100000": large_p95,
             "p50_ms_1000": ms(statistics.median(times[1_000][page])),
-            "p50_ms_100000": ms(statistics.median(times[100_000][page]))}
-        rows.append(row(f"Queue {page} at 100k: p95", large_p95, "ms", small_p95,
-                        "same page at 1,000", "<= 2x baseline", large_p95 <= 2 * small_p95))
+            "p50_ms_100000": ms(statistics.median(times[100_000][page])),
+        }
+        rows.append(
+            row(
+                f"Queue {page} at 100k: p95",
+                large_p95,
+                "ms",
+                small_p95,
+                "same page at 1,000",
+                "<= 2x baseline",
+                large_p95 <= 2 * small_p95,
+            )
+        )
     return rows, figures
 
 
 # -- the run ------------------------------------------------------------------------------------
 
+
 def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip()
-                for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
-            "platform": platform.platform(), "load_avg_at_start": os.getloadavg(),
-            "date": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_avg_at_start": os.getloadavg(),
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
 
 
 def table(rows: list[dict]) -> str:
     """The rows as a Markdown table (also readable in a terminal)."""
+
     def number(value):
         if value is None:
             return "—"
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}" if abs(value) < 1 \
+        return (
+            f"{value:,.0f}"
+            if abs(value) >= 1000
+            else f"{value:.3g}"
+            if abs(value) < 1
             else f"{value:,.1f}"
-    lines = ["| Figure | Value | Baseline (same run) | Ratio | Target | Met |",
-             "|---|---|---|---|---|---|"]
+        )
+
+    lines = [
+        "| Figure | Value | Baseline (same run) | Ratio | Target | Met |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in rows:
         if "error" in r:
             lines.append(f"| {r['figure']} | failed: {r['error']} | | | | no |")
             continue
         note = f" ({r['note']})" if r["note"] else ""
-        baseline = "—" if r["baseline"] is None else \
-            f"{number(r['baseline'])} {r['unit']} ({r['baseline_name']})"
-        lines.append(f"| {r['figure']}{note} | {number(r['value'])} {r['unit']} | {baseline} "
-                     f"| {number(r['ratio'])} | {r['target']} | {'yes' if r['met'] else 'NO'} |")
+        baseline = (
+            "—"
+            if r["baseline"] is None
+            else f"{number(r['baseline'])} {r['unit']} ({r['baseline_name']})"
+        )
+        lines.append(
+            f"| {r['figure']}{note} | {number(r['value'])} {r['unit']} | {baseline} "
+            f"| {number(r['ratio'])} | {r['target']} | {'yes' if r['met'] else 'NO'} |"
+        )
     return "\n".join(lines)
 
 
@@ -409,14 +682,23 @@ def _interrupted(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer PDF renders (memory "
-                        "after 20 and 100)")
-    parser.add_argument("--only", action="append", choices=["wizard", "submit", "rules", "pdf",
-                                                            "queue"],
-                        help="run only these benchmarks (repeatable)")
-    parser.add_argument("--budget", type=float, default=570, metavar="SECONDS",
-                        help="time for the whole run (default 570); the PDF memory run stops "
-                             "early, and says so, rather than go past it")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer PDF renders (memory after 20 and 100)"
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=["wizard", "submit", "rules", "pdf", "queue"],
+        help="run only these benchmarks (repeatable)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=570,
+        metavar="SECONDS",
+        help="time for the whole run (default 570); the PDF memory run stops "
+        "early, and says so, rather than go past it",
+    )
     args = parser.parse_args(argv)
     # SIGTERM (a CI timeout, Ctrl-C from make) unwinds like Ctrl-C, so every server stops.
     signal.signal(signal.SIGTERM, _interrupted)
@@ -425,12 +707,13 @@ def main(argv: list[str] | None = None) -> int:
     report = {"machine": machine(), "rows": [], "figures": {}}
     with tempfile.TemporaryDirectory(prefix="screening-bench-") as tmp:
         # The PDF benchmark last: its long memory run takes what is left of the budget.
-        steps = {"wizard": lambda: bench_wizard(Path(tmp), qn),
-                 "submit": lambda: bench_submit(Path(tmp), qn),
-                 "rules": bench_rules,
-                 "queue": lambda: bench_queue(Path(tmp)),
-                 "pdf": lambda: bench_pdf(args.quick,
-                                          args.budget - (time.monotonic() - began) - 15)}
+        steps = {
+            "wizard": lambda: bench_wizard(Path(tmp), qn),
+            "submit": lambda: bench_submit(Path(tmp), qn),
+            "rules": bench_rules,
+            "queue": lambda: bench_queue(Path(tmp)),
+            "pdf": lambda: bench_pdf(args.quick, args.budget - (time.monotonic() - began) - 15),
+        }
         for name, step in steps.items():
             if args.only and name not in args.only:
                 continue
@@ -440,8 +723,10 @@ def main(argv: list[str] | None = None) -> int:
                 rows, figures = step()
             except Exception as exc:  # noqa: BLE001 - one broken benchmark still leaves the others' figures
                 traceback.print_exc()
-                rows, figures = [{"figure": name, "error": f"{type(exc).__name__}: {exc}"[:200],
-                                  "met": False}], {"error": traceback.format_exc()}
+                rows, figures = (
+                    [{"figure": name, "error": f"{type(exc).__name__}: {exc}"[:200], "met": False}],
+                    {"error": traceback.format_exc()},
+                )
             figures["seconds"] = round(time.monotonic() - started, 1)
             report["rows"] += rows
             report["figures"][name] = figures
@@ -451,14 +736,18 @@ def main(argv: list[str] | None = None) -> int:
     (BUILD / "bench.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     m = report["machine"]
     load = " / ".join(f"{a[0]:.1f}" for a in (m["load_avg_at_start"], m["load_avg_at_end"]))
-    heading = (f"{m['nproc']} x {m['cpu']}, Python {m['python']}, {m['date']}, "
-               f"{report['seconds']:.0f} s, load average {load} (start / end)")
+    heading = (
+        f"{m['nproc']} x {m['cpu']}, Python {m['python']}, {m['date']}, "
+        f"{report['seconds']:.0f} s, load average {load} (start / end)"
+    )
     (BUILD / "bench.md").write_text(f"{heading}\n\n{table(report['rows'])}\n")
     print(f"\n{heading}\n")
     print(table(report["rows"]))
     missed = [r["figure"] for r in report["rows"] if not r["met"]]
-    print(f"\n{len(report['rows']) - len(missed)} of {len(report['rows'])} targets met; "
-          f"figures in {BUILD / 'bench.json'} and {BUILD / 'bench.md'}")
+    print(
+        f"\n{len(report['rows']) - len(missed)} of {len(report['rows'])} targets met; "
+        f"figures in {BUILD / 'bench.json'} and {BUILD / 'bench.md'}"
+    )
     return 0
 
 

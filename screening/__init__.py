@@ -15,8 +15,9 @@ csrf = CSRFProtect()
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings, the questionnaire and rules (checked now), blueprints, CLI."""
-    app = Flask(__name__, instance_relative_config=True,
-                template_folder=str(config.ROOT / "templates"))
+    app = Flask(
+        __name__, instance_relative_config=True, template_folder=str(config.ROOT / "templates")
+    )
     app.config.from_mapping(config.defaults(app.instance_path))
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -29,14 +30,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     from . import web
+
     web.init_app(app)
     from .client.routes import bp as client_bp
+
     app.register_blueprint(client_bp)
     from .staff.auth import login_manager
     from .staff.routes import bp as staff_bp
+
     login_manager.init_app(app)
     app.register_blueprint(staff_bp)
     from . import cli
+
     cli.init_app(app)
     return app
 
@@ -48,8 +53,10 @@ def _finish_config(app: Flask) -> None:
         # (and every page would fail to sign its cookie): take the text as it was set.
         app.config["SECRET_KEY"] = os.environ.get("SCREENING_SECRET_KEY", str(key))
     if not app.config.get("SECRET_KEY"):
-        _stop("no SECRET_KEY: run `make run` (it writes instance/config.py), or set "
-              "SCREENING_SECRET_KEY")
+        _stop(
+            "no SECRET_KEY: run `make run` (it writes instance/config.py), or set "
+            "SCREENING_SECRET_KEY"
+        )
     app.config["SESSION_COOKIE_SECURE"] = bool(app.config["HTTPS"])
     app.config["PREFERRED_URL_SCHEME"] = "https" if app.config["HTTPS"] else "http"
 
@@ -61,9 +68,11 @@ def _load_content(app: Flask) -> None:
     except questionnaire.QuestionnaireError as exc:
         _stop(str(exc))
     from . import rules
+
     try:
-        app.extensions["rules"] = rules.load(app.config["RULES_PATH"],
-                                             app.extensions["questionnaire"])
+        app.extensions["rules"] = rules.load(
+            app.config["RULES_PATH"], app.extensions["questionnaire"]
+        )
     except rules.RulesError as exc:
         _stop(str(exc))
 

@@ -36,15 +36,22 @@ class Backup:
     size: int
 
 
-def backup(source: str | Path, target: str | Path, replace: bool = False,
-           pages: int = PAGES_PER_STEP, pause: float = PAUSE_SECONDS) -> Backup:
+def backup(
+    source: str | Path,
+    target: str | Path,
+    replace: bool = False,
+    pages: int = PAGES_PER_STEP,
+    pause: float = PAUSE_SECONDS,
+) -> Backup:
     """Copy the database at `source` to `target` and check the copy; an existing target is
     replaced (only once the copy is whole) when `replace` is set, else refused."""
     source, target = Path(source), Path(target)
     if not source.is_file():
         raise BackupError(f"no database at {source}")
-    if target.resolve() in {source.resolve(), *(Path(f"{source.resolve()}-{suffix}")
-                                                 for suffix in ("wal", "shm", "journal"))}:
+    if target.resolve() in {
+        source.resolve(),
+        *(Path(f"{source.resolve()}-{suffix}") for suffix in ("wal", "shm", "journal")),
+    }:
         raise BackupError("the backup must go to another file than the database")
     if target.is_dir() or (target.exists() and not replace):
         raise BackupError(f"{target} already exists (choose a new name, or --force)")
@@ -85,7 +92,8 @@ def _check(path: Path) -> int:
         if result != "ok":
             raise BackupError(f"the copy failed its integrity check: {result}")
         return conn.execute(
-            "SELECT count(*) FROM submissions WHERE status = 'submitted'").fetchone()[0]
+            "SELECT count(*) FROM submissions WHERE status = 'submitted'"
+        ).fetchone()[0]
     except sqlite3.DatabaseError as exc:
         raise BackupError(f"the copy cannot be read: {exc}") from None
     finally:
@@ -113,5 +121,7 @@ def backup_command(file: Path, force: bool) -> None:
         result = backup(current_app.config["DATABASE"], file, replace=force)
     except (BackupError, OSError, sqlite3.Error) as exc:
         raise click.ClickException(f"backup failed, nothing written to {file}: {exc}")
-    click.echo(f"Backed up {result.submissions} submissions ({result.size / 1e6:.1f} MB) "
-               f"to {result.path}; integrity check ok")
+    click.echo(
+        f"Backed up {result.submissions} submissions ({result.size / 1e6:.1f} MB) "
+        f"to {result.path}; integrity check ok"
+    )

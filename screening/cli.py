@@ -47,8 +47,13 @@ def import_command(file) -> None:
 @click.command("pdf")
 @click.argument("submission_id", required=False, type=int)
 @click.option("--day", "day", default=None, help="Print a day's batch (YYYY-MM-DD) instead.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
-              help="Where to write the PDF.")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="Where to write the PDF.",
+)
 @with_appcontext
 def pdf_command(submission_id: int | None, day: str | None, output: str) -> None:
     """Write a client's PDF summary, or a day's batch, to a file.
@@ -57,6 +62,7 @@ def pdf_command(submission_id: int | None, day: str | None, output: str) -> None
               flask --app screening pdf --day 2026-11-25 -o today.pdf
     """
     from . import pdf
+
     if (submission_id is None) == (day is None):
         raise click.UsageError("give a SUBMISSION_ID or --day YYYY-MM-DD (one of them)")
     db = connect(current_app.config["DATABASE"])
@@ -85,9 +91,12 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(submissions_cli)
     from .rules_cli import rules_cli
     from .staff.cli import users_cli
+
     app.cli.add_command(rules_cli)
     app.cli.add_command(users_cli)
     from .demo import demo_command
+
     app.cli.add_command(demo_command)
     from .backup import backup_command
+
     app.cli.add_command(backup_command)

@@ -22,7 +22,6 @@ def defaults(instance_path: str) -> dict:
         "RULES_PATH": str(ROOT / "rules.yaml"),
         "CLINIC_NAME": "Skin Clinic",
         "CLINIC_PHONE": "",  # shown on the done page, which tells clients to call
-        "CLINIC_PHONE": "",
         # A shared front-desk tablet: a start-over button, and a fresh start after idling.
         "KIOSK": False,
         "KIOSK_IDLE_SECONDS": 180,

@@ -18,9 +18,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from flask.cli import with_appcontext
 import sqlite_utils
 from flask import Flask, current_app, g
+from flask.cli import with_appcontext
 from sqlite_utils.migrations import Migrations
 
 BUSY_TIMEOUT_MS = 15_000
@@ -35,8 +35,9 @@ migrations = Migrations("screening")
 
 def connect(path: str | Path) -> sqlite_utils.Database:
     """Open the database with the pragmas every connection needs."""
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                           check_same_thread=False)
+    conn = sqlite3.connect(
+        str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
@@ -143,21 +144,52 @@ def now() -> str:
 @migrations(name="0001_initial")
 def _initial(db: sqlite_utils.Database) -> None:
     db["rules_versions"].create(
-        {"hash": str, "text": str, "first_seen": str}, pk="hash", not_null={"text"})
+        {"hash": str, "text": str, "first_seen": str}, pk="hash", not_null={"text"}
+    )
     db["users"].create(
-        {"id": int, "username": str, "name": str, "role": str, "password_hash": str,
-         "active": int, "created_at": str},
-        pk="id", not_null={"username", "role", "password_hash"}, defaults={"active": 1})
+        {
+            "id": int,
+            "username": str,
+            "name": str,
+            "role": str,
+            "password_hash": str,
+            "active": int,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"username", "role", "password_hash"},
+        defaults={"active": 1},
+    )
     db["users"].create_index(["username"], unique=True)
     db["submissions"].create(
-        {"id": int, "token_hash": str, "status": str, "step": str, "created_at": str,
-         "updated_at": str, "submitted_at": str, "client_name": str, "name_key": str,
-         "date_of_birth": str, "appointment_date": str, "day": str, "answers": str,
-         "questionnaire_version": str, "rules_version": str, "flags": str, "outcome": str,
-         "outcome_rank": int, "flag_count": int, "decision": str, "submit_key": str},
-        pk="id", not_null={"status", "created_at", "updated_at", "answers"},
+        {
+            "id": int,
+            "token_hash": str,
+            "status": str,
+            "step": str,
+            "created_at": str,
+            "updated_at": str,
+            "submitted_at": str,
+            "client_name": str,
+            "name_key": str,
+            "date_of_birth": str,
+            "appointment_date": str,
+            "day": str,
+            "answers": str,
+            "questionnaire_version": str,
+            "rules_version": str,
+            "flags": str,
+            "outcome": str,
+            "outcome_rank": int,
+            "flag_count": int,
+            "decision": str,
+            "submit_key": str,
+        },
+        pk="id",
+        not_null={"status", "created_at", "updated_at", "answers"},
         defaults={"answers": "{}"},
-        foreign_keys=[("rules_version", "rules_versions", "hash")])
+        foreign_keys=[("rules_version", "rules_versions", "hash")],
+    )
     s = db["submissions"]
     s.create_index(["token_hash"], unique=True)
     s.create_index(["submit_key"], unique=True)
@@ -167,22 +199,41 @@ def _initial(db: sqlite_utils.Database) -> None:
     s.create_index(["status", "name_key"], index_name="idx_name")
     s.create_index(["status", "updated_at"], index_name="idx_drafts")
     db["decisions"].create(
-        {"id": int, "submission_id": int, "decision": str, "defer_until": str, "note": str,
-         "user_id": int, "at": str},
-        pk="id", not_null={"submission_id", "decision", "at"},
-        foreign_keys=[("submission_id", "submissions", "id"), ("user_id", "users", "id")])
+        {
+            "id": int,
+            "submission_id": int,
+            "decision": str,
+            "defer_until": str,
+            "note": str,
+            "user_id": int,
+            "at": str,
+        },
+        pk="id",
+        not_null={"submission_id", "decision", "at"},
+        foreign_keys=[("submission_id", "submissions", "id"), ("user_id", "users", "id")],
+    )
     db["decisions"].create_index(["submission_id", "at"])
     db["staff_sessions"].create(
         {"id": str, "user_id": int, "created_at": str, "last_seen": str, "revoked_at": str},
-        pk="id", not_null={"user_id", "created_at", "last_seen"},
-        foreign_keys=[("user_id", "users", "id")])
-    db["login_attempts"].create(
-        {"id": int, "username": str, "address": str, "at": str}, pk="id")
+        pk="id",
+        not_null={"user_id", "created_at", "last_seen"},
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["login_attempts"].create({"id": int, "username": str, "address": str, "at": str}, pk="id")
     db["login_attempts"].create_index(["username", "address", "at"])
     db["audit"].create(
-        {"id": int, "at": str, "user_id": int, "username": str, "action": str,
-         "submission_id": int, "detail": str},
-        pk="id", not_null={"at", "action"})
+        {
+            "id": int,
+            "at": str,
+            "user_id": int,
+            "username": str,
+            "action": str,
+            "submission_id": int,
+            "detail": str,
+        },
+        pk="id",
+        not_null={"at", "action"},
+    )
     db["audit"].create_index(["at"])
     db["audit"].create_index(["submission_id"])
 
@@ -190,23 +241,33 @@ def _initial(db: sqlite_utils.Database) -> None:
 @migrations(name="0002_staff_queue")
 def _staff_queue(db: sqlite_utils.Database) -> None:
     # The provider queue filters on "decided or not" before its severity-then-time order.
-    db.execute("CREATE INDEX idx_queue_decided ON submissions "
-               "(status, (decision IS NULL), outcome_rank, submitted_at)")
+    db.execute(
+        "CREATE INDEX idx_queue_decided ON submissions "
+        "(status, (decision IS NULL), outcome_rank, submitted_at)"
+    )
     # Find a client by any word of their name, by prefix, accents ignored.
-    db.execute("CREATE VIRTUAL TABLE names_fts USING fts5(client_name, content='submissions', "
-               "content_rowid='id', tokenize='unicode61 remove_diacritics 2')")
-    db.execute("CREATE TRIGGER names_fts_insert AFTER UPDATE OF client_name ON submissions "
-               "WHEN new.client_name IS NOT NULL BEGIN "
-               "INSERT INTO names_fts(names_fts, rowid, client_name) "
-               "SELECT 'delete', old.id, old.client_name WHERE old.client_name IS NOT NULL; "
-               "INSERT INTO names_fts(rowid, client_name) VALUES (new.id, new.client_name); END")
-    db.execute("CREATE TRIGGER names_fts_new AFTER INSERT ON submissions "
-               "WHEN new.client_name IS NOT NULL BEGIN "
-               "INSERT INTO names_fts(rowid, client_name) VALUES (new.id, new.client_name); END")
-    db.execute("CREATE TRIGGER names_fts_delete AFTER DELETE ON submissions "
-               "WHEN old.client_name IS NOT NULL BEGIN "
-               "INSERT INTO names_fts(names_fts, rowid, client_name) "
-               "VALUES ('delete', old.id, old.client_name); END")
+    db.execute(
+        "CREATE VIRTUAL TABLE names_fts USING fts5(client_name, content='submissions', "
+        "content_rowid='id', tokenize='unicode61 remove_diacritics 2')"
+    )
+    db.execute(
+        "CREATE TRIGGER names_fts_insert AFTER UPDATE OF client_name ON submissions "
+        "WHEN new.client_name IS NOT NULL BEGIN "
+        "INSERT INTO names_fts(names_fts, rowid, client_name) "
+        "SELECT 'delete', old.id, old.client_name WHERE old.client_name IS NOT NULL; "
+        "INSERT INTO names_fts(rowid, client_name) VALUES (new.id, new.client_name); END"
+    )
+    db.execute(
+        "CREATE TRIGGER names_fts_new AFTER INSERT ON submissions "
+        "WHEN new.client_name IS NOT NULL BEGIN "
+        "INSERT INTO names_fts(rowid, client_name) VALUES (new.id, new.client_name); END"
+    )
+    db.execute(
+        "CREATE TRIGGER names_fts_delete AFTER DELETE ON submissions "
+        "WHEN old.client_name IS NOT NULL BEGIN "
+        "INSERT INTO names_fts(names_fts, rowid, client_name) "
+        "VALUES ('delete', old.id, old.client_name); END"
+    )
     db["audit"].create_index(["action", "at"])
     db["audit"].create_index(["user_id", "at"])
 
@@ -217,9 +278,11 @@ def _append_only(db: sqlite_utils.Database) -> None:
     # removed, by any code path or by hand in the sqlite3 shell.
     for table in ("audit", "decisions"):
         for event in ("UPDATE", "DELETE"):
-            db.execute(f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
-                       f"BEGIN SELECT RAISE(ABORT, '{table} rows are never changed or "
-                       f"removed'); END")
+            db.execute(
+                f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} rows are never changed or "
+                f"removed'); END"
+            )
 
 
 def init_db(path: str | Path) -> None:

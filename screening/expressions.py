@@ -15,11 +15,34 @@ from rule_engine.types import DataType
 from .questionnaire import Questionnaire
 
 # Attributes under which rule-engine AST nodes keep their sub-expressions.
-_CHILD_ATTRS = ("expression", "left", "right", "container", "member", "object", "item", "start",
-                "stop", "condition", "case_true", "case_false", "result", "iterable", "function",
-                "arguments", "value")
-_TYPE_WORDS = {"BOOLEAN": "yes/no (true or false)", "STRING": "text", "FLOAT": "a number",
-               "DATETIME": "a date", "ARRAY": "a list", "NULL": "null", "TIMEDELTA": "a duration"}
+_CHILD_ATTRS = (
+    "expression",
+    "left",
+    "right",
+    "container",
+    "member",
+    "object",
+    "item",
+    "start",
+    "stop",
+    "condition",
+    "case_true",
+    "case_false",
+    "result",
+    "iterable",
+    "function",
+    "arguments",
+    "value",
+)
+_TYPE_WORDS = {
+    "BOOLEAN": "yes/no (true or false)",
+    "STRING": "text",
+    "FLOAT": "a number",
+    "DATETIME": "a date",
+    "ARRAY": "a list",
+    "NULL": "null",
+    "TIMEDELTA": "a duration",
+}
 
 
 def walk(node, parent=None) -> Iterator[tuple[ast.ExpressionBase, ast.ExpressionBase | None]]:
@@ -39,9 +62,13 @@ def symbols(expression, known) -> list[str]:
     """The known symbol names an expression reads, in order of first use."""
     seen = []
     for node, _ in walk(expression):
-        if isinstance(node, ast.SymbolExpression) and node.scope is None and node.name in known:
-            if node.name not in seen:
-                seen.append(node.name)
+        if (
+            isinstance(node, ast.SymbolExpression)
+            and node.scope is None
+            and node.name in known
+            and node.name not in seen
+        ):
+            seen.append(node.name)
     return seen
 
 
@@ -54,8 +81,10 @@ def mistakes(expression, questionnaire: Questionnaire) -> list[str]:
     """Reasons the expression cannot be what its author meant (wrong types, unknown choice ids)."""
     found = []
     if expression.result_type not in (DataType.BOOLEAN, DataType.UNDEFINED, DataType.NULL):
-        found.append(f"wrong type: 'when' must be true or false, but this expression is "
-                     f"{type_word(expression.result_type)}")
+        found.append(
+            f"wrong type: 'when' must be true or false, but this expression is "
+            f"{type_word(expression.result_type)}"
+        )
     for node, _ in walk(expression):
         if type(node) is ast.ComparisonExpression:
             found += _comparison_types(node)
@@ -107,8 +136,11 @@ def _comparison_types(node) -> list[str]:
         return []
     named = _symbol(node.left) or _symbol(node.right)
     subject = f"'{named.name}'" if named else "a value"
-    kinds = (type_word(left), type_word(right)) if _symbol(node.left) else (type_word(right),
-                                                                             type_word(left))
+    kinds = (
+        (type_word(left), type_word(right))
+        if _symbol(node.left)
+        else (type_word(right), type_word(left))
+    )
     return [f"wrong type: {subject} is {kinds[0]} but is compared with {kinds[1]}"]
 
 
@@ -143,5 +175,8 @@ def _unknown_choices(qid, values, questionnaire) -> list[str]:
     question = questionnaire.questions.get(qid)
     if question is None or question.type not in ("choice", "multi"):
         return []
-    return [f"'{value}' is not a choice of '{qid}' (choices: {', '.join(question.choice_ids)})"
-            for value in values if value not in question.choice_ids]
+    return [
+        f"'{value}' is not a choice of '{qid}' (choices: {', '.join(question.choice_ids)})"
+        for value in values
+        if value not in question.choice_ids
+    ]

@@ -7,14 +7,20 @@ Fields keep exactly what the client typed (strings), so a page with errors shows
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import request
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from wtforms import (HiddenField, RadioField, SelectChoice, SelectMultipleField, StringField,
-                     TextAreaField)
-from wtforms import widgets
+from wtforms import (
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
 from wtforms.validators import StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.widgets.core import clean_key
@@ -83,8 +89,7 @@ class AnswerCheck:
         if not self.question.is_shown(form.context):
             field.errors[:] = []
             raise StopValidation()
-        message = self.question.check(form.context.get(self.question.id), form.context,
-                                      form.today)
+        message = self.question.check(form.context.get(self.question.id), form.context, form.today)
         if message:
             raise StopValidation(message)
 
@@ -92,10 +97,11 @@ class AnswerCheck:
 class StepForm(FlaskForm):
     """A step's form; `context` holds the draft's answers with this step's values on top."""
 
-    questions: list[Question] = []
+    questions: ClassVar[list[Question]] = []
 
-    def __init__(self, *args, saved: dict[str, Any] | None = None,
-                 today: dt.date | None = None, **kwargs):
+    def __init__(
+        self, *args, saved: dict[str, Any] | None = None, today: dt.date | None = None, **kwargs
+    ):
         self.saved = dict(saved or {})
         self.today = today or dt.date.today()
         if "data" not in kwargs and request.method == "GET":
@@ -112,8 +118,10 @@ class StepForm(FlaskForm):
         return {q.id: (values[q.id] if q.is_shown(merged) else None) for q in self.questions}
 
     def validate(self, extra_validators=None) -> bool:
-        self.context = {**self.saved, **{q.id: to_answer(q, self[q.id].data)
-                                         for q in self.questions}}
+        self.context = {
+            **self.saved,
+            **{q.id: to_answer(q, self[q.id].data) for q in self.questions},
+        }
         return super().validate(extra_validators)
 
     def valid_answers(self) -> dict[str, Any]:
@@ -168,18 +176,24 @@ def _field(q: Question):
     if q.type == "boolean":
         return RadioField(choices=YES_NO, validate_choice=False, **kwargs)
     if q.type == "choice":
-        return RadioField(choices=[SelectChoice(c.id, c.label) for c in q.choices], validate_choice=False,
-                          **kwargs)
+        return RadioField(
+            choices=[SelectChoice(c.id, c.label) for c in q.choices],
+            validate_choice=False,
+            **kwargs,
+        )
     if q.type == "multi":
-        return MultiCheckboxField(choices=[SelectChoice(c.id, c.label) for c in q.choices],
-                                  validate_choice=False, **kwargs)
+        return MultiCheckboxField(
+            choices=[SelectChoice(c.id, c.label) for c in q.choices],
+            validate_choice=False,
+            **kwargs,
+        )
     if q.type == "date":
         return StringField(widget=DateInput(), render_kw=render or None, **kwargs)
     if q.type == "longtext":
-        return TextAreaField(render_kw={"maxlength": q.max_length, "rows": 4, **render},
-                             **kwargs)
-    return StringField(render_kw={"maxlength": q.max_length, **render}, widget=TextInput(),
-                       **kwargs)
+        return TextAreaField(render_kw={"maxlength": q.max_length, "rows": 4, **render}, **kwargs)
+    return StringField(
+        render_kw={"maxlength": q.max_length, **render}, widget=TextInput(), **kwargs
+    )
 
 
 def form_class(name: str, questions: list[Question], base: type[StepForm] = StepForm):

@@ -39,7 +39,8 @@ class WithholdArguments(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:
             record.msg = self.PLACEHOLDER.sub(
-                lambda m: "%" if m.group() == "%%" else "[withheld]", str(record.msg))
+                lambda m: "%" if m.group() == "%%" else "[withheld]", str(record.msg)
+            )
             record.args = ()
         record.exc_info, record.exc_text = None, None  # a traceback may quote them too
         return True
@@ -73,8 +74,9 @@ def _fetcher_class():
             if not path.is_relative_to(STATIC) or not path.is_file():
                 raise RefusedURL("only the app's own static files may be fetched")
             mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            return URLFetcherResponse(path.as_uri(), body=path.read_bytes(),
-                                      headers={"Content-Type": mime})
+            return URLFetcherResponse(
+                path.as_uri(), body=path.read_bytes(), headers={"Content-Type": mime}
+            )
 
     return StaticOnlyFetcher
 
@@ -84,37 +86,52 @@ def _renderer():
     """WeasyPrint pieces built once per process: fonts, the fetcher, the print stylesheet."""
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
+
     fonts = FontConfiguration()
     fetcher = _fetcher_class()()
-    css = CSS(string=PRINT_CSS.read_text(encoding="utf-8"), base_url=STATIC.as_uri() + "/",
-              url_fetcher=fetcher, font_config=fonts)
+    css = CSS(
+        string=PRINT_CSS.read_text(encoding="utf-8"),
+        base_url=STATIC.as_uri() + "/",
+        url_fetcher=fetcher,
+        font_config=fonts,
+    )
     return fonts, fetcher, css
 
 
 def css_string(text: str) -> str:
     """`text` as a CSS string literal: quotes, backslashes and control characters escaped."""
-    return '"' + "".join(c if c.isprintable() and c not in '"\\' else f"\\{ord(c):x} "
-                         for c in text) + '"'
+    return (
+        '"'
+        + "".join(c if c.isprintable() and c not in '"\\' else f"\\{ord(c):x} " for c in text)
+        + '"'
+    )
 
 
 def page_css(size: str, clinic: str, printed: str) -> str:
     """The page size and each page's header: the clinic's name and when it was printed."""
     size = "A4" if str(size).upper() == "A4" else "Letter"
-    return (f"@page {{ size: {size}; @top-left {{ content: {css_string(clinic)}; }} "
-            f"@top-right {{ content: {css_string('Printed ' + printed)}; }} }}")
+    return (
+        f"@page {{ size: {size}; @top-left {{ content: {css_string(clinic)}; }} "
+        f"@top-right {{ content: {css_string('Printed ' + printed)}; }} }}"
+    )
 
 
 def render(html: str) -> bytes:
     """HTML -> PDF bytes with our fetcher, fonts and print CSS (page size from config)."""
     from weasyprint import CSS, HTML
+
     fonts, fetcher, css = _renderer()
     config = current_app.config
-    page = CSS(string=page_css(config["PDF_PAGE_SIZE"], config["CLINIC_NAME"], _printed()),
-               url_fetcher=fetcher, font_config=fonts)
+    page = CSS(
+        string=page_css(config["PDF_PAGE_SIZE"], config["CLINIC_NAME"], _printed()),
+        url_fetcher=fetcher,
+        font_config=fonts,
+    )
     with _lock, _young_garbage_only():  # the shared fonts are not made for concurrent renders
         document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=fetcher)
-        return document.write_pdf(stylesheets=[css, page], font_config=fonts,
-                                   presentational_hints=False)
+        return document.write_pdf(
+            stylesheets=[css, page], font_config=fonts, presentational_hints=False
+        )
 
 
 @contextmanager
@@ -141,8 +158,12 @@ def _young_garbage_only():
 def _client(db, submission: dict, today: dt.date) -> dict:
     """What the summary template needs for one client."""
     read = {qid for flag in submission["flags"] for qid in flag.get("fields", {})}
-    return {"sub": submission, "age": age_on(submission["date_of_birth"], today),
-            "history": decisions(db, submission["id"]), "read": read}
+    return {
+        "sub": submission,
+        "age": age_on(submission["date_of_birth"], today),
+        "history": decisions(db, submission["id"]),
+        "read": read,
+    }
 
 
 def summary_pdf(db, submission_id: int) -> bytes | None:
@@ -151,8 +172,9 @@ def summary_pdf(db, submission_id: int) -> bytes | None:
     if submission is None:
         return None
     today = dt.date.today()
-    html = render_template("pdf/summary.html", clients=[_client(db, submission, today)],
-                           qn=current_questionnaire())
+    html = render_template(
+        "pdf/summary.html", clients=[_client(db, submission, today)], qn=current_questionnaire()
+    )
     return render(html)
 
 
@@ -163,8 +185,7 @@ def day_pdf(db, day: dt.date) -> bytes | None:
         return None
     today = dt.date.today()
     clients = [_client(db, get_submission(db, row["id"]), today) for row in rows]
-    html = render_template("pdf/day.html", clients=clients, day=day,
-                           qn=current_questionnaire())
+    html = render_template("pdf/day.html", clients=clients, day=day, qn=current_questionnaire())
     return render(html)
 
 

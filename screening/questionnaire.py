@@ -18,8 +18,21 @@ import yaml
 TYPES = ("boolean", "choice", "multi", "text", "longtext", "date")
 MAX_LENGTH = {"text": 200, "longtext": 2000}
 _QUESTION_KEYS = {
-    "id", "type", "label", "short", "help", "required", "choices", "show_if", "not_future",
-    "not_past", "min_selected", "must_be_true", "matches", "autocomplete", "inputmode",
+    "id",
+    "type",
+    "label",
+    "short",
+    "help",
+    "required",
+    "choices",
+    "show_if",
+    "not_future",
+    "not_past",
+    "min_selected",
+    "must_be_true",
+    "matches",
+    "autocomplete",
+    "inputmode",
     "on_review",
 }
 # Control characters other than tab/newline are never valid in typed text.
@@ -147,8 +160,9 @@ class Question:
             return f"{self.name}: please remove the special characters."
         if self.matches and normalize_name(value) != normalize_name(answers.get(self.matches)):
             expected = " ".join(str(answers.get(self.matches) or "").split())
-            return (f"{self.name}: please type your name exactly as in “{self.matches_name}”"
-                    + (f": {expected}." if expected else "."))
+            return f"{self.name}: please type your name exactly as in “{self.matches_name}”" + (
+                f": {expected}." if expected else "."
+            )
         return None
 
     _check_longtext = _check_text
@@ -205,8 +219,9 @@ class Questionnaire:
                 out[q.id] = None
         return out
 
-    def validate(self, answers: dict[str, Any], today: dt.date,
-                 ids: list[str] | None = None) -> dict[str, str]:
+    def validate(
+        self, answers: dict[str, Any], today: dt.date, ids: list[str] | None = None
+    ) -> dict[str, str]:
         """Check answers as a whole; return {question_id: message} for each problem."""
         errors = {}
         for qid in ids or list(self.questions):
@@ -289,14 +304,23 @@ def _build(path: Path, data: Any) -> Questionnaire:
                 fail(f"question {q.id}", "duplicate question id")
             questions[q.id] = q
             section_questions.append(q)
-        sections.append(Section(sid, str(raw_section.get("title") or sid),
-                                str(raw_section.get("intro") or ""), section_questions))
+        sections.append(
+            Section(
+                sid,
+                str(raw_section.get("title") or sid),
+                str(raw_section.get("intro") or ""),
+                section_questions,
+            )
+        )
     for q in questions.values():
         for dep, value in q.show_if.items():
             if dep not in questions:
                 fail(f"question {q.id}", f"show_if names an unknown question id '{dep}'")
             if questions[dep].type == "boolean" and not isinstance(value, bool):
-                fail(f"question {q.id}", f"show_if: '{dep}' is yes/no, so compare it with true or false")
+                fail(
+                    f"question {q.id}",
+                    f"show_if: '{dep}' is yes/no, so compare it with true or false",
+                )
             if questions[dep].type == "choice" and value not in questions[dep].choice_ids:
                 fail(f"question {q.id}", f"show_if: '{value}' is not a choice of '{dep}'")
         if q.matches and q.matches not in questions:
@@ -309,8 +333,13 @@ def _build(path: Path, data: Any) -> Questionnaire:
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
             fail(key, "expected a list of sentences")
         care[key] = items
-    return Questionnaire(str(data.get("title") or "Questionnaire"), str(data.get("version", "1")),
-                         sections, questions, **care)
+    return Questionnaire(
+        str(data.get("title") or "Questionnaire"),
+        str(data.get("version", "1")),
+        sections,
+        questions,
+        **care,
+    )
 
 
 def _question(raw: Any, sid: str, fail) -> Question:
@@ -328,22 +357,31 @@ def _question(raw: Any, sid: str, fail) -> Question:
         fail(where, "needs a 'label' (the question as the client reads it)")
     for key in ("label", "short", "help"):
         if raw.get(key) is not None and not isinstance(raw[key], str):
-            fail(where, f"'{key}' must be text: put it in double quotes (YAML reads Yes, No, "
-                        "On, Off and numbers as other values)")
+            fail(
+                where,
+                f"'{key}' must be text: put it in double quotes (YAML reads Yes, No, "
+                "On, Off and numbers as other values)",
+            )
     choices = raw.get("choices") or []
     if qtype in ("choice", "multi"):
         if not isinstance(choices, list) or not choices:
             fail(where, f"a {qtype} question needs a list of 'choices'")
         for c in choices:
             if not isinstance(c, dict) or not isinstance(c.get("id"), str) or not c.get("label"):
-                fail(where, "each choice needs a text 'id' and a 'label' "
-                            "(quote ids such as \"no\" so YAML keeps them as text)")
+                fail(
+                    where,
+                    "each choice needs a text 'id' and a 'label' "
+                    '(quote ids such as "no" so YAML keeps them as text)',
+                )
             if set(c) != {"id", "label"} or not isinstance(c["label"], str):
                 # {id: x, label: Yes, 6 months ago} is read as label True plus a key
                 # "6 months ago": the client saw "True" for three different choices.
-                fail(where, f"choice '{c['id']}': its 'label' must be one text, in double "
-                            "quotes when it holds a comma or a colon, and a choice has only "
-                            "'id' and 'label'")
+                fail(
+                    where,
+                    f"choice '{c['id']}': its 'label' must be one text, in double "
+                    "quotes when it holds a comma or a colon, and a choice has only "
+                    "'id' and 'label'",
+                )
         ids = [c["id"] for c in choices]
         if len(set(ids)) != len(ids):
             fail(where, "duplicate choice id")
@@ -356,13 +394,21 @@ def _question(raw: Any, sid: str, fail) -> Question:
     if not isinstance(show_if, dict):
         fail(where, "show_if must map a question id to a value, e.g. {cold_sores: true}")
     return Question(
-        id=qid, type=qtype, label=str(raw["label"]), section=sid,
-        short=str(raw.get("short") or ""), help=str(raw.get("help") or ""),
+        id=qid,
+        type=qtype,
+        label=str(raw["label"]),
+        section=sid,
+        short=str(raw.get("short") or ""),
+        help=str(raw.get("help") or ""),
         required=bool(raw.get("required")),
         choices=tuple(Choice(c["id"], str(c["label"])) for c in choices),
-        show_if=dict(show_if), not_future=bool(raw.get("not_future")),
-        not_past=bool(raw.get("not_past")), min_selected=int(raw.get("min_selected") or 0),
-        must_be_true=bool(raw.get("must_be_true")), matches=raw.get("matches"),
-        autocomplete=raw.get("autocomplete"), inputmode=raw.get("inputmode"),
+        show_if=dict(show_if),
+        not_future=bool(raw.get("not_future")),
+        not_past=bool(raw.get("not_past")),
+        min_selected=int(raw.get("min_selected") or 0),
+        must_be_true=bool(raw.get("must_be_true")),
+        matches=raw.get("matches"),
+        autocomplete=raw.get("autocomplete"),
+        inputmode=raw.get("inputmode"),
         on_review=bool(raw.get("on_review")),
     )

@@ -20,8 +20,21 @@ from rule_engine import DataType
 from .questionnaire import Questionnaire, age_on, parse_date
 from .rules_file import EXAMPLES_TODAY, SEVERITIES, Example, Rule, answer_problems, read_rules
 
-__all__ = ["SEVERITIES", "OUTCOMES", "BASELINE", "EXAMPLES_TODAY", "Example", "Rule", "RuleSet",
-           "Evaluation", "RulesError", "answer_problems", "context_for", "load", "run_examples"]
+__all__ = [
+    "BASELINE",
+    "EXAMPLES_TODAY",
+    "OUTCOMES",
+    "SEVERITIES",
+    "Evaluation",
+    "Example",
+    "Rule",
+    "RuleSet",
+    "RulesError",
+    "answer_problems",
+    "context_for",
+    "load",
+    "run_examples",
+]
 
 OUTCOMES = SEVERITIES + ("clear",)
 RULE_ERROR = "rule-error"
@@ -30,24 +43,54 @@ RULE_ERROR_CLIENT = "Your provider will go over some of your answers with you at
 # A neutral answer set on which no rule fires except those that always do; each example's
 # answers are laid over it.
 BASELINE: dict[str, Any] = {
-    "full_name": "Alex Example", "date_of_birth": "1980-06-15", "phone": None,
-    "appointment_date": None, "treatment_areas": ["full_face"],
-    "active_acne": False, "eczema": "no", "psoriasis_vitiligo": False, "skin_infection": False,
-    "cold_sores": False, "cold_sore_now": None,
-    "retinoid_last_use": "never", "exfoliant_last_use": "never", "isotretinoin": "never",
-    "photosensitizing_meds": False, "blood_thinners": False, "immunosuppressants": False,
-    "gold_therapy": False, "medications_list": None,
-    "sunburn_recent": False, "tan_recent": False, "sun_planned": False, "skin_type": "type_2",
-    "pregnant_or_breastfeeding": False, "keloid_history": False, "slow_healing": False,
-    "diabetes": False, "autoimmune": False, "radiation_to_area": False, "smoker": False,
-    "anesthetic_allergy": False, "recent_procedures": [], "prior_co2": False,
-    "concerns": ["fine_lines"], "downtime_ok": True, "notes": None, "attest": True,
+    "full_name": "Alex Example",
+    "date_of_birth": "1980-06-15",
+    "phone": None,
+    "appointment_date": None,
+    "treatment_areas": ["full_face"],
+    "active_acne": False,
+    "eczema": "no",
+    "psoriasis_vitiligo": False,
+    "skin_infection": False,
+    "cold_sores": False,
+    "cold_sore_now": None,
+    "retinoid_last_use": "never",
+    "exfoliant_last_use": "never",
+    "isotretinoin": "never",
+    "photosensitizing_meds": False,
+    "blood_thinners": False,
+    "immunosuppressants": False,
+    "gold_therapy": False,
+    "medications_list": None,
+    "sunburn_recent": False,
+    "tan_recent": False,
+    "sun_planned": False,
+    "skin_type": "type_2",
+    "pregnant_or_breastfeeding": False,
+    "keloid_history": False,
+    "slow_healing": False,
+    "diabetes": False,
+    "autoimmune": False,
+    "radiation_to_area": False,
+    "smoker": False,
+    "anesthetic_allergy": False,
+    "recent_procedures": [],
+    "prior_co2": False,
+    "concerns": ["fine_lines"],
+    "downtime_ok": True,
+    "notes": None,
+    "attest": True,
     "signature": "Alex Example",
 }
 
-_TYPES = {"boolean": DataType.BOOLEAN, "choice": DataType.STRING, "text": DataType.STRING,
-          "longtext": DataType.STRING, "multi": DataType.ARRAY(DataType.STRING),
-          "date": DataType.DATETIME}
+_TYPES = {
+    "boolean": DataType.BOOLEAN,
+    "choice": DataType.STRING,
+    "text": DataType.STRING,
+    "longtext": DataType.STRING,
+    "multi": DataType.ARRAY(DataType.STRING),
+    "date": DataType.DATETIME,
+}
 _RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 log = logging.getLogger(__name__)
 
@@ -68,15 +111,24 @@ class Evaluation:
 
     def to_json(self) -> dict[str, Any]:
         """The evaluation as stored with a submission."""
-        return {"rules_version": self.rules_version, "outcome": self.outcome,
-                "flags": [dict(f) for f in self.flags]}
+        return {
+            "rules_version": self.rules_version,
+            "outcome": self.outcome,
+            "flags": [dict(f) for f in self.flags],
+        }
 
 
 class RuleSet:
     """The compiled rules of one rules.yaml text, ready to judge answers."""
 
-    def __init__(self, rules: list[Rule], text: str, path: Path, questionnaire: Questionnaire,
-                 warnings: list[str]):
+    def __init__(
+        self,
+        rules: list[Rule],
+        text: str,
+        path: Path,
+        questionnaire: Questionnaire,
+        warnings: list[str],
+    ):
         self.rules = rules
         self.text = text
         self.path = path
@@ -124,24 +176,36 @@ class RuleSet:
                 fields[name] = today.isoformat()
             else:
                 fields[name] = answers.get(name)
-        return {"id": rule.id, "severity": rule.severity, "fields": fields,
-                "staff_message": rule.staff, "client_message": rule.client,
-                "source": rule.source}
+        return {
+            "id": rule.id,
+            "severity": rule.severity,
+            "fields": fields,
+            "staff_message": rule.staff,
+            "client_message": rule.client,
+            "source": rule.source,
+        }
 
 
 def _error_flag(rule: Rule, exc: Exception) -> dict[str, Any]:
-    return {"id": RULE_ERROR, "severity": "review", "fields": {},
-            "staff_message": f"Rule {rule.id} could not be evaluated ({type(exc).__name__}); "
-                             "review the answers by hand.",
-            "client_message": RULE_ERROR_CLIENT, "source": "screening engine", "rule": rule.id}
+    return {
+        "id": RULE_ERROR,
+        "severity": "review",
+        "fields": {},
+        "staff_message": f"Rule {rule.id} could not be evaluated ({type(exc).__name__}); "
+        "review the answers by hand.",
+        "client_message": RULE_ERROR_CLIENT,
+        "source": "screening engine",
+        "rule": rule.id,
+    }
 
 
 def context_for(questionnaire: Questionnaire) -> rule_engine.Context:
     """A typed rule-engine context: every question id, plus `age` and `today`."""
     types = {qid: _TYPES[q.type] for qid, q in questionnaire.questions.items()}
     types.update(age=DataType.FLOAT, today=DataType.DATETIME)
-    return rule_engine.Context(type_resolver=rule_engine.type_resolver_from_dict(types),
-                               default_timezone="utc")
+    return rule_engine.Context(
+        type_resolver=rule_engine.type_resolver_from_dict(types), default_timezone="utc"
+    )
 
 
 def run_examples(ruleset: RuleSet, today: dt.date = EXAMPLES_TODAY) -> list[str]:

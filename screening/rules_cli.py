@@ -18,8 +18,11 @@ CLI_FLAG_KEYS = ("id", "severity", "fields", "staff_message", "client_message")
 rules_cli = AppGroup("rules", help="Check, test and try the screening rules (rules.yaml).")
 
 rules_option = click.option(
-    "--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path),
-    help="Rules file to use instead of the app's configured RULES_PATH.")
+    "--rules",
+    "rules_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Rules file to use instead of the app's configured RULES_PATH.",
+)
 
 
 def _questionnaire():
@@ -95,10 +98,17 @@ def test_command(rules_path):
 
 
 @rules_cli.command("evaluate")
-@click.argument("answers_file", metavar="FILE.json",
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
-              help="Judge the answers as on this day (YYYY-MM-DD); default: today.")
+@click.argument(
+    "answers_file",
+    metavar="FILE.json",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Judge the answers as on this day (YYYY-MM-DD); default: today.",
+)
 @rules_option
 def evaluate_command(answers_file, today, rules_path):
     """Judge one answer file and print the outcome and flags as JSON.

@@ -45,8 +45,9 @@ class Rule:
     compiled: rule_engine.Rule | None = field(default=None, repr=False)
 
 
-def answer_problems(questionnaire: Questionnaire, answers: dict[str, Any],
-                    today: dt.date) -> dict[str, str]:
+def answer_problems(
+    questionnaire: Questionnaire, answers: dict[str, Any], today: dt.date
+) -> dict[str, str]:
     """Unknown ids and invalid present values; absent or empty answers are fine here."""
     problems = {}
     for qid, value in answers.items():
@@ -99,8 +100,10 @@ class _Reader:
     def rule(self, index: int, node, raw) -> None:
         start = node.start_mark.line + 1
         if not isinstance(raw, dict) or not isinstance(node, yaml.MappingNode):
-            self.problems.append(f"{self.name}:{start}: rule #{index}: expected a mapping with "
-                                 f"the keys {', '.join(KEYS)}")
+            self.problems.append(
+                f"{self.name}:{start}: rule #{index}: expected a mapping with "
+                f"the keys {', '.join(KEYS)}"
+            )
             return
         lines, found = {}, []
         rid = str(raw["id"]).strip() if raw.get("id") not in (None, "") else f"#{index}"
@@ -121,8 +124,9 @@ class _Reader:
         severity = raw.get("severity")
         if severity not in SEVERITIES:
             reason = f"unknown severity '{severity}'" if severity is not None else "no severity"
-            problem(lines.get("severity", start), f"{reason} (expected one of: "
-                                                  f"{', '.join(SEVERITIES)})")
+            problem(
+                lines.get("severity", start), f"{reason} (expected one of: {', '.join(SEVERITIES)})"
+            )
         for key, what in MESSAGES.items():
             if not isinstance(raw.get(key), str) or not raw[key].strip():
                 problem(lines.get(key, start), f"needs {what}")
@@ -132,16 +136,32 @@ class _Reader:
         if compiled is None:
             return
         reads = tuple(expressions.symbols(compiled.statement.expression, self.known))
-        self.rules.append(Rule(rid, when, str(severity), str(raw.get("staff") or ""),
-                               str(raw.get("client") or ""), str(raw.get("source") or ""),
-                               examples, lines.get("when", start), reads, compiled))
+        self.rules.append(
+            Rule(
+                rid,
+                when,
+                str(severity),
+                str(raw.get("staff") or ""),
+                str(raw.get("client") or ""),
+                str(raw.get("source") or ""),
+                examples,
+                lines.get("when", start),
+                reads,
+                compiled,
+            )
+        )
         warnings = []
         warn = self._reporter(rid, warnings)
         for qid in expressions.unsafe_hidden(compiled.statement.expression, self.questionnaire):
-            condition = " and ".join(f"{k} is {str(v).lower()}"
-                                     for k, v in self.questionnaire.questions[qid].show_if.items())
-            warn(lines["when"], f"'{qid}' is only asked when {condition}, so it may be null; "
-                                f"compare it explicitly, e.g. '{qid} == true'")
+            condition = " and ".join(
+                f"{k} is {str(v).lower()}"
+                for k, v in self.questionnaire.questions[qid].show_if.items()
+            )
+            warn(
+                lines["when"],
+                f"'{qid}' is only asked when {condition}, so it may be null; "
+                f"compare it explicitly, e.g. '{qid} == true'",
+            )
         self.warnings += [text for _, text in warnings]
 
     def _reporter(self, rid, sink):
@@ -183,9 +203,12 @@ class _Reader:
         examples = []
         for number, (item, item_node) in enumerate(zip(items, item_nodes), 1):
             at = item_node.start_mark.line + 1
-            if (not isinstance(item, dict) or set(item) != {"answers", "fires"}
-                    or not isinstance(item["answers"], dict)
-                    or not isinstance(item["fires"], bool)):
+            if (
+                not isinstance(item, dict)
+                or set(item) != {"answers", "fires"}
+                or not isinstance(item["answers"], dict)
+                or not isinstance(item["fires"], bool)
+            ):
                 problem(at, f"example {number} must be {{answers: {{...}}, fires: true/false}}")
                 continue
             bad = answer_problems(self.questionnaire, item["answers"], EXAMPLES_TODAY)

@@ -53,7 +53,9 @@ def start_draft(db: sqlite_utils.Database, keep_hours: int) -> str:
         db.execute("DELETE FROM submissions WHERE status = 'draft' AND updated_at < ?", [cutoff])
         db.execute(
             "INSERT INTO submissions (token_hash, status, created_at, updated_at, answers) "
-            "VALUES (?, 'draft', ?, ?, '{}')", [hash_token(token), stamp, stamp])
+            "VALUES (?, 'draft', ?, ?, '{}')",
+            [hash_token(token), stamp, stamp],
+        )
     return token
 
 
@@ -61,28 +63,35 @@ def find_draft(db: sqlite_utils.Database, token: str | None, keep_hours: int) ->
     """The live draft for this token, or None (unknown, submitted, or older than keep_hours)."""
     if not token or not isinstance(token, str):
         return None
-    rows = list(db.query(
-        "SELECT id, answers, updated_at FROM submissions "
-        "WHERE token_hash = ? AND status = 'draft' AND updated_at >= ?",
-        [hash_token(token), _hours_ago(keep_hours)]))
+    rows = list(
+        db.query(
+            "SELECT id, answers, updated_at FROM submissions "
+            "WHERE token_hash = ? AND status = 'draft' AND updated_at >= ?",
+            [hash_token(token), _hours_ago(keep_hours)],
+        )
+    )
     if not rows:
         return None
     row = rows[0]
     return Draft(row["id"], json.loads(row["answers"]), row["updated_at"])
 
 
-def save_answers(db: sqlite_utils.Database, draft_id: int, values: dict[str, Any],
-                 qn: Questionnaire) -> dict[str, Any]:
+def save_answers(
+    db: sqlite_utils.Database, draft_id: int, values: dict[str, Any], qn: Questionnaire
+) -> dict[str, Any]:
     """Merge a step's answers into the draft at once; questions now hidden are cleared."""
     with transaction(db):
-        row = db.execute("SELECT answers FROM submissions WHERE id = ? AND status = 'draft'",
-                         [draft_id]).fetchone()
+        row = db.execute(
+            "SELECT answers FROM submissions WHERE id = ? AND status = 'draft'", [draft_id]
+        ).fetchone()
         if row is None:
             return {}
         answers = {**json.loads(row[0]), **values}
         answers = {k: v for k, v in qn.normalize(answers).items() if v is not None}
-        db.execute("UPDATE submissions SET answers = ?, updated_at = ? WHERE id = ?",
-                   [json.dumps(answers), now(), draft_id])
+        db.execute(
+            "UPDATE submissions SET answers = ?, updated_at = ? WHERE id = ?",
+            [json.dumps(answers), now(), draft_id],
+        )
     return answers
 
 
@@ -90,8 +99,10 @@ def discard_draft(db: sqlite_utils.Database, token: str | None) -> None:
     """Delete a draft (kiosk start-over): nobody can reach it again."""
     if token and isinstance(token, str):
         with transaction(db):
-            db.execute("DELETE FROM submissions WHERE token_hash = ? AND status = 'draft'",
-                       [hash_token(token)])
+            db.execute(
+                "DELETE FROM submissions WHERE token_hash = ? AND status = 'draft'",
+                [hash_token(token)],
+            )
 
 
 def first_incomplete_step(qn: Questionnaire, answers: dict[str, Any], today: dt.date):
@@ -117,14 +128,24 @@ def find_by_submit_key(db: sqlite_utils.Database, token: str | None, submit_key:
     key = scoped_submit_key(token, submit_key)
     if key is None:
         return None
-    row = db.execute("SELECT id FROM submissions WHERE submit_key = ? AND token_hash = ? "
-                     "AND status = 'submitted' AND submitted_at >= ?",
-                     [key, hash_token(token), _minutes_ago(REPLAY_MINUTES)]).fetchone()
+    row = db.execute(
+        "SELECT id FROM submissions WHERE submit_key = ? AND token_hash = ? "
+        "AND status = 'submitted' AND submitted_at >= ?",
+        [key, hash_token(token), _minutes_ago(REPLAY_MINUTES)],
+    ).fetchone()
     return row[0] if row else None
 
 
-def submit(db: sqlite_utils.Database, token: str, submit_key: str, final: dict[str, Any],
-           qn: Questionnaire, ruleset, today: dt.date, keep_hours: int) -> int | None:
+def submit(
+    db: sqlite_utils.Database,
+    token: str,
+    submit_key: str,
+    final: dict[str, Any],
+    qn: Questionnaire,
+    ruleset,
+    today: dt.date,
+    keep_hours: int,
+) -> int | None:
     """Validate the whole draft, judge it once and store it as submitted, in one transaction.
 
     Returns the submission id (the first one when the same key is sent twice), or None when
@@ -145,8 +166,14 @@ def submit(db: sqlite_utils.Database, token: str, submit_key: str, final: dict[s
         return draft.id
 
 
-def import_answers(db: sqlite_utils.Database, raw: Any, qn: Questionnaire, ruleset,
-                   today: dt.date, submitted_at: str | None = None) -> int:
+def import_answers(
+    db: sqlite_utils.Database,
+    raw: Any,
+    qn: Questionnaire,
+    ruleset,
+    today: dt.date,
+    submitted_at: str | None = None,
+) -> int:
     """Create a submitted submission from an answers object (the wizard's validation)."""
     if not isinstance(raw, dict):
         raise InvalidAnswers({"(file)": "expected a JSON object of answers by question id"})
@@ -159,21 +186,33 @@ def import_answers(db: sqlite_utils.Database, raw: Any, qn: Questionnaire, rules
     with transaction(db):
         cur = db.execute(
             "INSERT INTO submissions (status, created_at, updated_at, answers) "
-            "VALUES ('draft', ?, ?, '{}')", [stamp, stamp])
+            "VALUES ('draft', ?, ?, '{}')",
+            [stamp, stamp],
+        )
         _store(db, cur.lastrowid, answers, qn, ruleset, today, None, stamp)
         return cur.lastrowid
 
 
-def _store(db, submission_id: int, answers: dict[str, Any], qn: Questionnaire, ruleset,
-           today: dt.date, submit_key: str | None, stamp: str | None = None) -> None:
+def _store(
+    db,
+    submission_id: int,
+    answers: dict[str, Any],
+    qn: Questionnaire,
+    ruleset,
+    today: dt.date,
+    submit_key: str | None,
+    stamp: str | None = None,
+) -> None:
     """Judge the answers with the rules and store the submission (inside a transaction)."""
     stamp = stamp or now()
     flags, outcome, version = [], "clear", None
     if ruleset is not None:
         evaluation = ruleset.evaluate(answers, today)
         flags, outcome, version = evaluation.flags, evaluation.outcome, ruleset.version
-        db.execute("INSERT OR IGNORE INTO rules_versions (hash, text, first_seen) "
-                   "VALUES (?, ?, ?)", [version, ruleset.text, stamp])
+        db.execute(
+            "INSERT OR IGNORE INTO rules_versions (hash, text, first_seen) VALUES (?, ?, ?)",
+            [version, ruleset.text, stamp],
+        )
     name = " ".join(str(answers["full_name"]).split())
     day = answers.get("appointment_date") or local_day(stamp)
     db.execute(
@@ -181,16 +220,32 @@ def _store(db, submission_id: int, answers: dict[str, Any], qn: Questionnaire, r
         "client_name = ?, name_key = ?, date_of_birth = ?, appointment_date = ?, day = ?, "
         "answers = ?, questionnaire_version = ?, rules_version = ?, flags = ?, outcome = ?, "
         "outcome_rank = ?, flag_count = ?, submit_key = ? WHERE id = ?",
-        [stamp, stamp, name, normalize_name(name), answers["date_of_birth"],
-         answers.get("appointment_date"), day, json.dumps(answers), qn.version, version,
-         json.dumps(flags), outcome, OUTCOME_RANK[outcome], len(flags), submit_key,
-         submission_id])
+        [
+            stamp,
+            stamp,
+            name,
+            normalize_name(name),
+            answers["date_of_birth"],
+            answers.get("appointment_date"),
+            day,
+            json.dumps(answers),
+            qn.version,
+            version,
+            json.dumps(flags),
+            outcome,
+            OUTCOME_RANK[outcome],
+            len(flags),
+            submit_key,
+            submission_id,
+        ],
+    )
 
 
 def get_submission(db: sqlite_utils.Database, submission_id: int) -> dict | None:
     """A submitted submission with its answers and flags decoded, or None."""
-    rows = list(db.query("SELECT * FROM submissions WHERE id = ? AND status = 'submitted'",
-                         [submission_id]))
+    rows = list(
+        db.query("SELECT * FROM submissions WHERE id = ? AND status = 'submitted'", [submission_id])
+    )
     if not rows:
         return None
     row = rows[0]

@@ -15,25 +15,45 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 log = logging.getLogger(__name__)
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
 
 ERRORS = {
-    400: ("This page could not be used",
-          "The form may have expired or been sent twice. Go back to the start and try again: "
-          "answers you already saved are kept."),
-    403: ("Not allowed",
-          "Your account cannot open this page. Ask a clinic administrator if you need it."),
-    404: ("Page not found",
-          "The address may be mistyped, or the page was moved. Use the links below."),
-    405: ("This page cannot be opened this way",
-          ("The address may come from a bookmark or an old form. Use the links below to "
-           "continue: answers you already saved are kept.")),
-    413: ("Too much text",
-          "What you sent is larger than we accept. Shorten your answers and try again."),
-    500: ("Something went wrong on our side",
-          "Your saved answers are safe. Please try again in a minute, or ask the front desk "
-          "for help."),
+    400: (
+        "This page could not be used",
+        (
+            "The form may have expired or been sent twice. Go back to the start and try again: "
+            "answers you already saved are kept."
+        ),
+    ),
+    403: (
+        "Not allowed",
+        "Your account cannot open this page. Ask a clinic administrator if you need it.",
+    ),
+    404: (
+        "Page not found",
+        "The address may be mistyped, or the page was moved. Use the links below.",
+    ),
+    405: (
+        "This page cannot be opened this way",
+        (
+            "The address may come from a bookmark or an old form. Use the links below to "
+            "continue: answers you already saved are kept."
+        ),
+    ),
+    413: (
+        "Too much text",
+        "What you sent is larger than we accept. Shorten your answers and try again.",
+    ),
+    500: (
+        "Something went wrong on our side",
+        (
+            "Your saved answers are safe. Please try again in a minute, or ask the front desk "
+            "for help."
+        ),
+    ),
 }
 
 
@@ -76,8 +96,9 @@ def handle_unexpected(exc: Exception):
     # The exception's message may quote form data, so log where it happened, not what it said.
     frames = traceback.extract_tb(exc.__traceback__)[-5:]
     where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
-    log.error("unhandled %s on %s %s at %s", type(exc).__name__, request.method,
-              request.endpoint, where)
+    log.error(
+        "unhandled %s on %s %s at %s", type(exc).__name__, request.method, request.endpoint, where
+    )
     return error_page(500)
 
 
@@ -94,8 +115,9 @@ def described_by(question, field) -> str:
 def show_if_json(question) -> str:
     """A question's show_if as the values its fields post, for the reveal script."""
     as_field = {True: "yes", False: "no"}
-    return json.dumps({k: as_field.get(v, v) if isinstance(v, bool) else v
-                       for k, v in question.show_if.items()})
+    return json.dumps(
+        {k: as_field.get(v, v) if isinstance(v, bool) else v for k, v in question.show_if.items()}
+    )
 
 
 class FormBody:
@@ -117,15 +139,19 @@ class FormBody:
     def __call__(self, environ, start_response):
         limit = self.app.config.get("MAX_CONTENT_LENGTH")
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-        urlencoded = environ.get("CONTENT_TYPE", "").lower().startswith(
-            "application/x-www-form-urlencoded")
+        urlencoded = (
+            environ.get("CONTENT_TYPE", "").lower().startswith("application/x-www-form-urlencoded")
+        )
         if limit is not None and chunked and environ.get("wsgi.input_terminated"):
             body = _read_at_most(environ["wsgi.input"], limit + 1)
             self._replace(environ, body if len(body) <= limit else b"", len(body))
             del environ["wsgi.input_terminated"]
             environ.pop("HTTP_TRANSFER_ENCODING", None)  # else werkzeug ignores the length
-        if urlencoded and _length(environ) is not None and \
-                (limit is None or _length(environ) <= limit):
+        if (
+            urlencoded
+            and _length(environ) is not None
+            and (limit is None or _length(environ) <= limit)
+        ):
             body = _read_at_most(environ["wsgi.input"], _length(environ))
             readable = body.decode("utf-8", "replace").encode("utf-8")
             self._replace(environ, readable, len(readable))

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from helpers import (TODAY, Wizard, csrf_token, form_data, log_in, make_user,  # noqa: F401
-                     valid_answers)
+from helpers import (
+    Wizard,
+    log_in,
+    make_user,
+    valid_answers,
+)
 
 from screening import create_app
 from screening.db import init_db
@@ -47,6 +51,7 @@ def staff(app):
         response = log_in(client, username)
         assert response.status_code == 302, response.text
         return client
+
     return login
 
 
@@ -57,6 +62,7 @@ def cheap_argon2(monkeypatch):
     from argon2 import PasswordHasher
 
     from screening.staff import auth
+
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     monkeypatch.setattr(auth, "hasher", cheap)
     monkeypatch.setattr(auth, "_DUMMY_HASH", cheap.hash("not a real password"))
@@ -72,8 +78,14 @@ def submitted(app):
 
     def make(**overrides) -> int:
         with app.app_context():
-            return import_answers(get_db(), valid_answers(**overrides), current_questionnaire(),
-                                  current_rules(), today())
+            return import_answers(
+                get_db(),
+                valid_answers(**overrides),
+                current_questionnaire(),
+                current_rules(),
+                today(),
+            )
+
     return make
 
 
@@ -82,12 +94,14 @@ def gunicorn(tmp_path):
     """Start real gunicorn servers: `gunicorn(workers=4, ...)` (see live.Server); every
     server started is killed (process group, SIGKILL) at teardown."""
     from live import Server
+
     servers = []
 
     def start(**kwargs):
         server = Server(tmp_path, **kwargs)
         servers.append(server)
         return server.start()
+
     yield start
     for server in servers:
         server.kill()

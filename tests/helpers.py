@@ -6,7 +6,6 @@ import datetime as dt
 import re
 import sqlite3
 
-
 TODAY = dt.date.today()
 
 
@@ -14,23 +13,47 @@ def valid_answers(**overrides) -> dict:
     """A complete, valid answer set: the 'clear candidate' persona of questionnaire.md."""
     answers = {
         "full_name": "Ana María Pérez",
-        "date_of_birth": (TODAY.replace(year=TODAY.year - 45) if not (TODAY.month == 2 and TODAY.day == 29)
-                          else TODAY.replace(year=TODAY.year - 45, day=28)).isoformat(),
+        "date_of_birth": (
+            TODAY.replace(year=TODAY.year - 45)
+            if not (TODAY.month == 2 and TODAY.day == 29)
+            else TODAY.replace(year=TODAY.year - 45, day=28)
+        ).isoformat(),
         "phone": "555 0100",
         "appointment_date": (TODAY + dt.timedelta(days=7)).isoformat(),
         "treatment_areas": ["full_face"],
-        "active_acne": False, "eczema": "no", "psoriasis_vitiligo": False,
-        "skin_infection": False, "cold_sores": False, "cold_sore_now": None,
-        "retinoid_last_use": "over_4_weeks", "exfoliant_last_use": "never",
-        "isotretinoin": "never", "photosensitizing_meds": False, "blood_thinners": False,
-        "immunosuppressants": False, "gold_therapy": False, "medications_list": None,
-        "sunburn_recent": False, "tan_recent": False, "sun_planned": False,
+        "active_acne": False,
+        "eczema": "no",
+        "psoriasis_vitiligo": False,
+        "skin_infection": False,
+        "cold_sores": False,
+        "cold_sore_now": None,
+        "retinoid_last_use": "over_4_weeks",
+        "exfoliant_last_use": "never",
+        "isotretinoin": "never",
+        "photosensitizing_meds": False,
+        "blood_thinners": False,
+        "immunosuppressants": False,
+        "gold_therapy": False,
+        "medications_list": None,
+        "sunburn_recent": False,
+        "tan_recent": False,
+        "sun_planned": False,
         "skin_type": "type_2",
-        "pregnant_or_breastfeeding": False, "keloid_history": False, "slow_healing": False,
-        "diabetes": False, "autoimmune": False, "radiation_to_area": False, "smoker": False,
-        "anesthetic_allergy": False, "recent_procedures": [], "prior_co2": False,
-        "concerns": ["fine_lines"], "downtime_ok": True, "notes": None,
-        "attest": True, "signature": "ana maría  PÉREZ",
+        "pregnant_or_breastfeeding": False,
+        "keloid_history": False,
+        "slow_healing": False,
+        "diabetes": False,
+        "autoimmune": False,
+        "radiation_to_area": False,
+        "smoker": False,
+        "anesthetic_allergy": False,
+        "recent_procedures": [],
+        "prior_co2": False,
+        "concerns": ["fine_lines"],
+        "downtime_ok": True,
+        "notes": None,
+        "attest": True,
+        "signature": "ana maría  PÉREZ",
     }
     answers.update(overrides)
     return answers
@@ -53,8 +76,9 @@ def form_data(questions, answers: dict) -> dict:
 
 
 def csrf_token(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or \
-        re.search(r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
     assert match, "no CSRF token on the page"
     return match.group(1)
 
@@ -90,8 +114,9 @@ class Wizard:
     def submit(self, answers: dict):
         page = self.client.get("/review")
         assert page.status_code == 200
-        key = re.search(r'name="submit_key"[^>]*value="([^"]*)"', page.text) or \
-            re.search(r'id="submit_key"[^>]*value="([^"]*)"', page.text)
+        key = re.search(r'name="submit_key"[^>]*value="([^"]*)"', page.text) or re.search(
+            r'id="submit_key"[^>]*value="([^"]*)"', page.text
+        )
         data = form_data(self.qn.review_questions, answers)
         data.update({"csrf_token": csrf_token(page.text), "submit_key": key.group(1)})
         return self.client.post("/review", data=data)
@@ -104,6 +129,7 @@ def make_user(app, username: str, role: str, name: str | None = None) -> None:
     """Create a staff account directly in the database."""
     from screening.db import get_db
     from screening.staff import users
+
     with app.app_context():
         users.create(get_db(), username, role, PASSWORD, name)
 
@@ -112,8 +138,9 @@ def log_in(client, username: str, password: str = PASSWORD, next_url: str | None
     """Log in through the real form (CSRF token and all); return the response."""
     page = client.get("/staff/login")
     url = "/staff/login" + (f"?next={next_url}" if next_url else "")
-    return client.post(url, data={"csrf_token": csrf_token(page.text), "username": username,
-                                  "password": password})
+    return client.post(
+        url, data={"csrf_token": csrf_token(page.text), "username": username, "password": password}
+    )
 
 
 def rows(app, sql: str, params=()) -> list[dict]:
@@ -129,5 +156,6 @@ def rows(app, sql: str, params=()) -> list[dict]:
 def search(client, where: str, name: str):
     """Post a name search on the queue or the day page (names never go into URLs)."""
     page = client.get("/staff/day")
-    return client.post(f"/staff/search/{where}", data={"csrf_token": csrf_token(page.text),
-                                                       "q": name})
+    return client.post(
+        f"/staff/search/{where}", data={"csrf_token": csrf_token(page.text), "q": name}
+    )

@@ -27,8 +27,11 @@ class ActiveContent(HTMLParser):
                 self.found.append(f"style attribute on <{tag}>")
             if name.startswith("on"):
                 self.found.append(f"{name} handler on <{tag}>")
-            if value and name in ("href", "src", "action") and \
-                    value.strip().lower().startswith("javascript:"):
+            if (
+                value
+                and name in ("href", "src", "action")
+                and value.strip().lower().startswith("javascript:")
+            ):
                 self.found.append(f"javascript: URL on <{tag}>")
 
 

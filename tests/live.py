@@ -25,8 +25,10 @@ TESTS = Path(__file__).resolve().parent
 SECRET_KEY = "live-test-secret-key"  # not JSON: SCREENING_* values are parsed as JSON
 # Every logger in the server process at DEBUG: root (so the app's own loggers and werkzeug
 # propagate to it) to stderr; gunicorn keeps its own error and access handlers.
-DEBUG_LOGGING = {"root": {"level": "DEBUG", "handlers": ["error_console"]},
-                 "loggers": {"screening": {"level": "DEBUG"}, "werkzeug": {"level": "DEBUG"}}}
+DEBUG_LOGGING = {
+    "root": {"level": "DEBUG", "handlers": ["error_console"]},
+    "loggers": {"screening": {"level": "DEBUG"}, "werkzeug": {"level": "DEBUG"}},
+}
 
 
 def free_port() -> int:
@@ -38,10 +40,17 @@ def free_port() -> int:
 class Server:
     """One gunicorn master and its workers, on 127.0.0.1, over a database file of its own."""
 
-    def __init__(self, workdir: Path, database: Path | None = None, workers: int = 4,
-                 app: str = "screening:create_app()", args: tuple[str, ...] = (),
-                 env: dict[str, str] | None = None, name: str = "server",
-                 debug_logs: bool = False):
+    def __init__(
+        self,
+        workdir: Path,
+        database: Path | None = None,
+        workers: int = 4,
+        app: str = "screening:create_app()",
+        args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+        name: str = "server",
+        debug_logs: bool = False,
+    ):
         self.workdir = Path(workdir)
         self.database = Path(database or self.workdir / "live.db")
         self.workers, self.app, self.args = workers, app, tuple(args)
@@ -54,8 +63,14 @@ class Server:
         if debug_logs:  # everything at DEBUG, the access log on stdout
             config = self.workdir / f"{name}-{self.port}-logging.json"
             config.write_text(json.dumps(DEBUG_LOGGING))
-            self.args += ("--log-level", "debug", "--access-logfile", "-",
-                          "--log-config-json", str(config))
+            self.args += (
+                "--log-level",
+                "debug",
+                "--access-logfile",
+                "-",
+                "--log-config-json",
+                str(config),
+            )
 
     @property
     def url(self) -> str:
@@ -64,25 +79,41 @@ class Server:
     def start(self, timeout: float = 30) -> Server:
         """Start gunicorn and wait until it answers; raise with its output if it cannot."""
         init_db(self.database)
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("SCREENING_", "FLASK_"))}
-        env.update({
-            "SCREENING_DATABASE": str(self.database),
-            "SCREENING_SECRET_KEY": SECRET_KEY,
-            # Test-only app factories (an extra route that fails) live in tests/.
-            "PYTHONPATH": os.pathsep.join([str(ROOT), str(TESTS)]),
-            "PYTHONUNBUFFERED": "1",
-            **self.extra_env,
-        })
-        command = [GUNICORN, "-c", "python:screening.gunicorn_conf", "--preload",
-                   "-w", str(self.workers),
-                   "-b", f"127.0.0.1:{self.port}",
-                   # one control socket per user by default: several servers would share it
-                   "--no-control-socket", *self.args, self.app]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SCREENING_", "FLASK_"))}
+        env.update(
+            {
+                "SCREENING_DATABASE": str(self.database),
+                "SCREENING_SECRET_KEY": SECRET_KEY,
+                # Test-only app factories (an extra route that fails) live in tests/.
+                "PYTHONPATH": os.pathsep.join([str(ROOT), str(TESTS)]),
+                "PYTHONUNBUFFERED": "1",
+                **self.extra_env,
+            }
+        )
+        command = [
+            GUNICORN,
+            "-c",
+            "python:screening.gunicorn_conf",
+            "--preload",
+            "-w",
+            str(self.workers),
+            "-b",
+            f"127.0.0.1:{self.port}",
+            # one control socket per user by default: several servers would share it
+            "--no-control-socket",
+            *self.args,
+            self.app,
+        ]
         with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
-            self.process = subprocess.Popen(command, cwd=self.workdir, env=env, stdout=out,
-                                            stderr=err, stdin=subprocess.DEVNULL,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                command,
+                cwd=self.workdir,
+                env=env,
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

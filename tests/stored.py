@@ -23,8 +23,12 @@ def content():
 def persona(i: int, prefix: str = "Client") -> dict:
     """A valid answer set unique to client i, varied so that outcomes and show-if differ."""
     name = f"{prefix} Number{i:04d} Zephyrine"
-    answers = valid_answers(full_name=name, signature=name.upper(), phone=f"555 {i:04d}",
-                            notes=f"Scar worry {i}: <b>left</b> cheek\nsince 2019")
+    answers = valid_answers(
+        full_name=name,
+        signature=name.upper(),
+        phone=f"555 {i:04d}",
+        notes=f"Scar worry {i}: <b>left</b> cheek\nsince 2019",
+    )
     if i % 5 == 0:
         answers.update(active_acne=True)
     if i % 7 == 0:
@@ -40,8 +44,7 @@ def rows(database: str | Path, where: str = "1", params=()) -> list[dict]:
     conn = sqlite3.connect(str(database))
     conn.row_factory = sqlite3.Row
     try:
-        return [dict(r) for r in conn.execute(f"SELECT * FROM submissions WHERE {where}",
-                                              params)]
+        return [dict(r) for r in conn.execute(f"SELECT * FROM submissions WHERE {where}", params)]
     finally:
         conn.close()
 
@@ -54,8 +57,9 @@ def integrity(database: str | Path) -> str:
         conn.close()
 
 
-def assert_whole(row: dict, answers: dict, qn, ruleset, database: str | Path,
-                 today: dt.date = TODAY) -> None:
+def assert_whole(
+    row: dict, answers: dict, qn, ruleset, database: str | Path, today: dt.date = TODAY
+) -> None:
     """The row is a submitted submission holding exactly these answers, judged whole."""
     expected = qn.normalize(answers)
     assert row["status"] == "submitted", row["status"]
@@ -68,8 +72,9 @@ def assert_whole(row: dict, answers: dict, qn, ruleset, database: str | Path,
     assert row["questionnaire_version"] == qn.version and row["submitted_at"]
     conn = sqlite3.connect(str(database))
     try:
-        text = conn.execute("SELECT text FROM rules_versions WHERE hash = ?",
-                            [ruleset.version]).fetchone()
+        text = conn.execute(
+            "SELECT text FROM rules_versions WHERE hash = ?", [ruleset.version]
+        ).fetchone()
     finally:
         conn.close()
     assert text and text[0] == ruleset.text

@@ -17,8 +17,12 @@ import pytest
 from helpers import csrf_token, form_data, valid_answers
 from itsdangerous import URLSafeTimedSerializer
 
-VICTIM = valid_answers(full_name="Wilhelmina Quarrington", signature="Wilhelmina Quarrington",
-                       phone="555 7391", notes="Private note about my scarring")
+VICTIM = valid_answers(
+    full_name="Wilhelmina Quarrington",
+    signature="Wilhelmina Quarrington",
+    phone="555 7391",
+    notes="Private note about my scarring",
+)
 
 
 def snapshot(app) -> list[tuple]:
@@ -31,8 +35,9 @@ def snapshot(app) -> list[tuple]:
 
 def session_cookie(app, data: dict, secret: str | None = None) -> str:
     """A session cookie as Flask signs it, with the app's key or another one."""
-    signer = SimpleNamespace(secret_key=secret or app.secret_key,
-                             config={"SECRET_KEY_FALLBACKS": None})
+    signer = SimpleNamespace(
+        secret_key=secret or app.secret_key, config={"SECRET_KEY_FALLBACKS": None}
+    )
     return app.session_interface.get_signing_serializer(signer).dumps(data)
 
 
@@ -54,8 +59,9 @@ def draft_token(client) -> str:
     return cookie_data(client.get_cookie("screening").value)["draft"]
 
 
-def assert_gets_nothing(app, cookie: str, csrf_raw: str | None = None,
-                        secret: str | None = None) -> None:
+def assert_gets_nothing(
+    app, cookie: str, csrf_raw: str | None = None, secret: str | None = None
+) -> None:
     """With this cookie: no resume, no step, no review, no done page, no write."""
     before = snapshot(app)
     intruder = app.test_client()
@@ -72,14 +78,19 @@ def assert_gets_nothing(app, cookie: str, csrf_raw: str | None = None,
     if csrf_raw:
         token = form_token(app, csrf_raw, secret)
         section = app.extensions["questionnaire"].steps[0]
-        data = {**form_data(section.step_questions, valid_answers(full_name="Intruder")),
-                "csrf_token": token, "nav": "next"}
+        data = {
+            **form_data(section.step_questions, valid_answers(full_name="Intruder")),
+            "csrf_token": token,
+            "nav": "next",
+        }
         response = intruder.post("/step/about", data=data)
         pages.append(response)
         assert response.status_code in (400, 410), response.status_code
         intruder.set_cookie("screening", cookie)
-        response = intruder.post("/review", data={"csrf_token": token, "attest": "yes",
-                                                  "signature": "Intruder", "submit_key": "k"})
+        response = intruder.post(
+            "/review",
+            data={"csrf_token": token, "attest": "yes", "signature": "Intruder", "submit_key": "k"},
+        )
         pages.append(response)
         assert response.status_code in (400, 410), response.status_code
     pages.append(intruder.get("/done"))
@@ -100,8 +111,9 @@ def victim(wizard, client):
 
 def test_a_cookie_signed_with_the_wrong_key_reaches_nothing(app, victim):
     raw = secrets.token_hex(20)
-    forged = session_cookie(app, {"draft": draft_token(victim), "csrf_token": raw},
-                            secret="not-the-server-key")
+    forged = session_cookie(
+        app, {"draft": draft_token(victim), "csrf_token": raw}, secret="not-the-server-key"
+    )
     assert_gets_nothing(app, forged, csrf_raw=raw, secret="not-the-server-key")
 
 
@@ -109,15 +121,17 @@ def test_a_guessed_draft_token_with_the_right_key_reaches_nothing(app, victim):
     raw = secrets.token_hex(20)
     for _ in range(5):
         guess = secrets.token_urlsafe(32)
-        assert_gets_nothing(app, session_cookie(app, {"draft": guess, "csrf_token": raw}),
-                            csrf_raw=raw)
+        assert_gets_nothing(
+            app, session_cookie(app, {"draft": guess, "csrf_token": raw}), csrf_raw=raw
+        )
 
 
 def test_a_draft_token_of_the_wrong_type_reaches_nothing(app, victim):
     raw = secrets.token_hex(20)
     for odd in (None, 0, 12345, [draft_token(victim)], {"token": draft_token(victim)}, ""):
-        assert_gets_nothing(app, session_cookie(app, {"draft": odd, "csrf_token": raw}),
-                            csrf_raw=raw)
+        assert_gets_nothing(
+            app, session_cookie(app, {"draft": odd, "csrf_token": raw}), csrf_raw=raw
+        )
 
 
 def test_the_victims_own_cookie_still_works(app, victim):
@@ -148,6 +162,7 @@ def test_two_clients_sending_the_same_submit_key_both_submit(app):
     """The submit key is a form field, so any value can arrive; it used to be unique across
     all submissions, and the second client got a 500 (UNIQUE constraint failed)."""
     from helpers import Wizard
+
     for name in ("Client One", "Client Two"):
         client = app.test_client()
         wizard = Wizard(client, app)
@@ -155,11 +170,16 @@ def test_two_clients_sending_the_same_submit_key_both_submit(app):
         wizard.walk(answers)
         data = review_post(wizard, client, answers, submit_key="same-key")
         response = client.post("/review", data=data)
-        assert response.status_code == 302 and response.location.endswith("/done"), \
+        assert response.status_code == 302 and response.location.endswith("/done"), (
             response.status_code
+        )
     conn = sqlite3.connect(app.config["DATABASE"])
-    names = [r[0] for r in conn.execute(
-        "SELECT client_name FROM submissions WHERE status = 'submitted' ORDER BY id")]
+    names = [
+        r[0]
+        for r in conn.execute(
+            "SELECT client_name FROM submissions WHERE status = 'submitted' ORDER BY id"
+        )
+    ]
     conn.close()
     assert names == ["Client One", "Client Two"]
 

@@ -116,19 +116,30 @@ def test_backup_while_clients_submit_through_a_live_server(gunicorn, tmp_path):
     present = {row["id"]: row for row in rows(database, "status = 'submitted'")}
     target = tmp_path / "during.db"
     started = time.monotonic()
-    env = {**os.environ, "SCREENING_DATABASE": str(database),
-           "SCREENING_SECRET_KEY": SECRET_KEY, "FLASK_APP": "screening"}
+    env = {
+        **os.environ,
+        "SCREENING_DATABASE": str(database),
+        "SCREENING_SECRET_KEY": SECRET_KEY,
+        "FLASK_APP": "screening",
+    }
     flask = str(Path(sys.executable).with_name("flask"))
-    result = subprocess.run([flask, "--app", "screening", "backup", str(target)], env=env,
-                            capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [flask, "--app", "screening", "backup", str(target)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     finished = time.monotonic()
     stop.set()
     for w in writers:
         w.join(timeout=30)
     assert result.returncode == 0, result.stderr
     assert not failures, failures[:3]
-    assert [a for at, a in acknowledged if started < at < finished], \
+    assert [a for at, a in acknowledged if started < at < finished], (
         "no submission went through while the backup ran"
+    )
     assert integrity(target) == "ok"
     copied = {row["id"]: row for row in rows(target, "status = 'submitted'")}
     assert set(present) <= set(copied)
@@ -140,8 +151,10 @@ def test_backup_while_clients_submit_through_a_live_server(gunicorn, tmp_path):
             assert len(match) == 1
             assert_whole(match[0], answers, qn, ruleset, target)
     assert "database is locked" not in server.output()
-    print(f"\nbackup: {len(copied)} submissions copied in {finished - started:.2f} s "
-          f"(command run) while {len(acknowledged)} clients submitted")
+    print(
+        f"\nbackup: {len(copied)} submissions copied in {finished - started:.2f} s "
+        f"(command run) while {len(acknowledged)} clients submitted"
+    )
 
 
 def test_restore_as_docs_backup_md_says(app, runner, tmp_path):
@@ -188,8 +201,12 @@ def test_a_paged_backup_finishes_under_steady_writes(tmp_path):
         time.sleep(0.01)
     before = len(rows(database, "status = 'submitted'"))
     outcome = {}
-    copier = threading.Thread(daemon=True, target=lambda: outcome.update(
-        result=backup(database, tmp_path / "copy.db", pages=8, pause=0.005)))
+    copier = threading.Thread(
+        daemon=True,
+        target=lambda: outcome.update(
+            result=backup(database, tmp_path / "copy.db", pages=8, pause=0.005)
+        ),
+    )
     copier.start()
     copier.join(timeout=15)
     during = len(written)

@@ -34,6 +34,7 @@ def test_a_connection_is_given_back_outside_any_transaction(app):
 
 def test_two_apps_on_two_databases_never_share_a_connection(tmp_path):
     from screening import create_app
+
     apps = []
     for name in ("a.db", "b.db"):
         init_db(tmp_path / name)
@@ -86,6 +87,7 @@ def test_a_writer_waits_for_another_and_then_writes(tmp_path):
 
 def test_a_writer_gives_up_after_the_busy_timeout(tmp_path, monkeypatch):
     import sqlite3
+
     path = tmp_path / "w.db"
     init_db(path)
     holder, waiter = connect(path), connect(path)
@@ -129,8 +131,10 @@ def test_threads_of_one_worker_all_store_their_writes(tmp_path):
 
 
 def test_a_thread_waiting_behind_another_thread_gives_up_after_the_busy_timeout(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     import sqlite3
+
     path = tmp_path / "w.db"
     init_db(path)
     holder, waiter = connect(path), connect(path)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 import requests
-from helpers import csrf_token
 from failing_app import SECRET_IN_ERROR
+from helpers import csrf_token
 
 NEXT_STEP = {
     400: "Go back to the start and try again",
@@ -16,8 +16,12 @@ NEXT_STEP = {
     413: "Shorten your answers and try again",
     500: "Please try again in a minute, or ask the front desk",
 }
-PRODUCTION = {"FLASK_DEBUG": "0", "SCREENING_DEBUG": "false",
-              "SCREENING_PROPAGATE_EXCEPTIONS": "false", "SCREENING_TESTING": "false"}
+PRODUCTION = {
+    "FLASK_DEBUG": "0",
+    "SCREENING_DEBUG": "false",
+    "SCREENING_PROPAGATE_EXCEPTIONS": "false",
+    "SCREENING_TESTING": "false",
+}
 
 
 def chunked(prefix: bytes, size: int):
@@ -33,8 +37,15 @@ def assert_polite(response, code: int, leak: str = SECRET_IN_ERROR) -> None:
     text = response.text
     assert NEXT_STEP[code] in text, code
     assert "Go to the questionnaire start" in text and f"Error {code}" in text
-    for tell in ("Traceback", "traceback", "Werkzeug Debugger", "RuntimeError", leak,
-                 'File "', "site-packages"):
+    for tell in (
+        "Traceback",
+        "traceback",
+        "Werkzeug Debugger",
+        "RuntimeError",
+        leak,
+        'File "',
+        "site-packages",
+    ):
         assert tell not in text, (code, tell)
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -55,12 +66,15 @@ def test_every_error_page_through_gunicorn_in_production_mode(gunicorn):
     assert_polite(http.put(url + "/review"), 405)
     token = csrf_token(http.get(url + "/").text).encode()
     for size in (70_000, 5_000_000):  # the reply arrives, not a reset connection
-        assert_polite(http.post(url + "/start", data={"csrf_token": token, "x": "a" * size}),
-                      413)
-    assert_polite(http.post(url + "/start", data=chunked(b"csrf_token=" + token + b"&x=",
-                                                          100_000),
-                            headers={"Content-Type": "application/x-www-form-urlencoded"}),
-                  413)
+        assert_polite(http.post(url + "/start", data={"csrf_token": token, "x": "a" * size}), 413)
+    assert_polite(
+        http.post(
+            url + "/start",
+            data=chunked(b"csrf_token=" + token + b"&x=", 100_000),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ),
+        413,
+    )
     assert_polite(http.get(url + "/test-only/crash"), 500)
     # The app still serves after each of them.
     assert http.get(url + "/").status_code == 200
@@ -74,21 +88,29 @@ def test_a_chunked_body_within_the_limit_is_read_whole(gunicorn):
     server = gunicorn(workers=1)
     http = requests.Session()
     token = csrf_token(http.get(server.url + "/").text).encode()
-    response = http.post(server.url + "/start", allow_redirects=False,
-                         data=chunked(b"x=" + b"b" * 100 + b"&csrf_token=" + token + b"&y=",
-                                      40_000),
-                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = http.post(
+        server.url + "/start",
+        allow_redirects=False,
+        data=chunked(b"x=" + b"b" * 100 + b"&csrf_token=" + token + b"&y=", 40_000),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith("/step/about")
 
 
-@pytest.mark.parametrize("config", [
-    {"DEBUG": True}, {"PROPAGATE_EXCEPTIONS": True}, {"TESTING": True},
-    {"DEBUG": True, "PROPAGATE_EXCEPTIONS": True, "TESTING": True},
-])
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"DEBUG": True},
+        {"PROPAGATE_EXCEPTIONS": True},
+        {"TESTING": True},
+        {"DEBUG": True, "PROPAGATE_EXCEPTIONS": True, "TESTING": True},
+    ],
+)
 def test_no_configuration_turns_a_crash_into_a_traceback(tmp_path, config):
     from flask import abort
 
     from screening import create_app
+
     app = create_app({"SECRET_KEY": "k", "DATABASE": str(tmp_path / "db"), **config})
 
     @app.get("/test-only/crash")
@@ -98,6 +120,7 @@ def test_no_configuration_turns_a_crash_into_a_traceback(tmp_path, config):
     @app.get("/test-only/forbidden")
     def forbidden():
         abort(403)
+
     client = app.test_client()
     assert_polite(client.get("/test-only/crash"), 500)
     assert_polite(client.get("/test-only/forbidden"), 403)

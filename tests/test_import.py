@@ -11,7 +11,9 @@ from helpers import valid_answers
 def count(app):
     conn = sqlite3.connect(app.config["DATABASE"])
     try:
-        return conn.execute("SELECT count(*) FROM submissions WHERE status='submitted'").fetchone()[0]
+        return conn.execute("SELECT count(*) FROM submissions WHERE status='submitted'").fetchone()[
+            0
+        ]
     finally:
         conn.close()
 
@@ -52,5 +54,6 @@ def test_import_of_invalid_json_is_a_clear_message(runner, app, tmp_path):
 def test_the_database_file_is_readable_by_its_owner_only(app):
     import os
     import stat
+
     mode = stat.S_IMODE(os.stat(app.config["DATABASE"]).st_mode)
     assert mode == 0o600, oct(mode)

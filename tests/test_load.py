@@ -35,8 +35,10 @@ def test_200_clients_at_once_lose_nothing(gunicorn):
     qn, ruleset = content()
     server = gunicorn(workers=4)
     results: dict[int, dict] = {}
-    threads = [threading.Thread(target=run_client, args=(server.url, qn, i, results),
-                                daemon=True) for i in range(CLIENTS)]
+    threads = [
+        threading.Thread(target=run_client, args=(server.url, qn, i, results), daemon=True)
+        for i in range(CLIENTS)
+    ]
     started = time.monotonic()
     for t in threads:
         t.start()
@@ -49,13 +51,17 @@ def test_200_clients_at_once_lose_nothing(gunicorn):
     errors = {i: r["error"] for i, r in results.items() if "error" in r}
     assert not errors, list(errors.items())[:5]
     responses = [resp for r in results.values() for resp in r["client"].responses]
-    assert all(resp.status_code < 500 for resp in responses), \
-        sorted({resp.status_code for resp in responses})
+    assert all(resp.status_code < 500 for resp in responses), sorted(
+        {resp.status_code for resp in responses}
+    )
     assert not [resp for resp in responses if LOCKED in resp.text]
     for i, r in results.items():
         for reply in r["submit"]:
-            assert reply.status_code == 302 and reply.headers["Location"].endswith("/done"), \
-                (i, r["double"], reply.status_code)
+            assert reply.status_code == 302 and reply.headers["Location"].endswith("/done"), (
+                i,
+                r["double"],
+                reply.status_code,
+            )
         done = r["done"]
         assert done.status_code == 200 and "your answers were sent" in done.text, i
         assert "Our care team will look at them" in done.text, i  # its submission was found
@@ -65,13 +71,14 @@ def test_200_clients_at_once_lose_nothing(gunicorn):
     by_name = {row["client_name"]: row for row in stored}
     assert len(by_name) == CLIENTS
     for r in results.values():
-        assert_whole(by_name[r["answers"]["full_name"]], r["answers"], qn, ruleset,
-                     server.database)
+        assert_whole(by_name[r["answers"]["full_name"]], r["answers"], qn, ruleset, server.database)
     output = server.output()
     assert LOCKED not in output and "Traceback" not in output and "[ERROR]" not in output
-    print(f"\nload: {CLIENTS} clients, {len(responses)} requests in {wall:.1f} s "
-          f"({len(responses) / wall:.0f} req/s), "
-          f"{sum(1 for r in results.values() if r['double'])} double posts, 0 lost")
+    print(
+        f"\nload: {CLIENTS} clients, {len(responses)} requests in {wall:.1f} s "
+        f"({len(responses) / wall:.0f} req/s), "
+        f"{sum(1 for r in results.values() if r['double'])} double posts, 0 lost"
+    )
 
 
 def test_a_crash_mid_stream_loses_no_acknowledged_submission(gunicorn):
@@ -113,8 +120,11 @@ def test_a_crash_mid_stream_loses_no_acknowledged_submission(gunicorn):
     for t in threads:
         t.start()
     deadline = time.monotonic() + 60
-    while (len(acknowledged) < 24 or not submitting[0]) and time.monotonic() < deadline \
-            and any(t.is_alive() for t in threads):
+    while (
+        (len(acknowledged) < 24 or not submitting[0])
+        and time.monotonic() < deadline
+        and any(t.is_alive() for t in threads)
+    ):
         time.sleep(0.001)
     killed.set()
     server.kill()
@@ -129,8 +139,7 @@ def test_a_crash_mid_stream_loses_no_acknowledged_submission(gunicorn):
     again = gunicorn(database=server.database, workers=2, name="after-crash")
     in_flight = len(rows(again.database, "status = 'draft'"))
     assert integrity(server.database) == "ok"
-    stored = {row["client_name"]: row for row in rows(again.database,
-                                                       "status = 'submitted'")}
+    stored = {row["client_name"]: row for row in rows(again.database, "status = 'submitted'")}
     missing = sorted(set(acknowledged) - set(stored))
     assert not missing, f"lost {len(missing)} acknowledged submissions: {missing[:3]}"
     for name, answers in acknowledged.items():
@@ -143,6 +152,8 @@ def test_a_crash_mid_stream_loses_no_acknowledged_submission(gunicorn):
     client.walk(answers)
     [reply] = client.submit(answers)
     assert reply.status_code == 302 and "your answers were sent" in client.done().text
-    print(f"\ncrash: {len(acknowledged)} acknowledged before SIGKILL, 0 lost; "
-          f"{len(stored) - len(acknowledged)} more stored but unacknowledged; "
-          f"{in_flight} drafts in flight")
+    print(
+        f"\ncrash: {len(acknowledged)} acknowledged before SIGKILL, 0 lost; "
+        f"{len(stored) - len(acknowledged)} more stored but unacknowledged; "
+        f"{in_flight} drafts in flight"
+    )

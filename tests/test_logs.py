@@ -9,19 +9,28 @@ import re
 from urllib.parse import quote, quote_plus
 
 import requests
-from helpers import TODAY, csrf_token, valid_answers
 from failing_app import SECRET_IN_ERROR
+from helpers import TODAY, csrf_token, valid_answers
 from stored import content
 from visitor import Client
 
 ANSWERS = valid_answers(
-    full_name="Zephyrine Quillfeather", signature="zephyrine quillfeather",
-    phone="555 0199 8421", date_of_birth="1979-03-17",
+    full_name="Zephyrine Quillfeather",
+    signature="zephyrine quillfeather",
+    phone="555 0199 8421",
+    date_of_birth="1979-03-17",
     appointment_date=(TODAY + dt.timedelta(days=9)).isoformat(),
-    cold_sores=True, cold_sore_now=False, active_acne=True,
-    medications_list="Canarymed 20 mg daily", notes="Canary note about my scarring",
-    treatment_areas=["around_eyes", "neck"], concerns=["acne_scars", "pigmentation"],
-    skin_type="type_4", eczema="past", retinoid_last_use="2_to_4_weeks")
+    cold_sores=True,
+    cold_sore_now=False,
+    active_acne=True,
+    medications_list="Canarymed 20 mg daily",
+    notes="Canary note about my scarring",
+    treatment_areas=["around_eyes", "neck"],
+    concerns=["acne_scars", "pigmentation"],
+    skin_type="type_4",
+    eczema="past",
+    retinoid_last_use="2_to_4_weeks",
+)
 
 
 def health_data(answers: dict) -> set[str]:
@@ -52,23 +61,30 @@ def test_a_full_walk_at_debug_level_logs_no_answer(gunicorn):
     http = requests.Session()
     token = csrf_token(http.get(server.url + "/").text)
     http.post(server.url + "/start", data={"full_name": ANSWERS["full_name"]})  # 400
-    http.post(server.url + "/start", data={"csrf_token": token,
-                                           "notes": ANSWERS["notes"] * 3000})  # 413
+    http.post(
+        server.url + "/start", data={"csrf_token": token, "notes": ANSWERS["notes"] * 3000}
+    )  # 413
     http.get(server.url + "/test-only/crash")  # 500: the exception quotes "form data"
 
     output = server.output()
     # The capture works: access lines, debug lines and the logged crash are all there.
     assert '"POST /review HTTP/1.1" 302' in output and "[DEBUG]" in output
     assert "unhandled RuntimeError on GET crash" in output
-    leaks = sorted(value for value in health_data(ANSWERS) | {SECRET_IN_ERROR}
-                   if re.search(rf"(?<!\w){re.escape(value)}(?!\w)", output))
+    leaks = sorted(
+        value
+        for value in health_data(ANSWERS) | {SECRET_IN_ERROR}
+        if re.search(rf"(?<!\w){re.escape(value)}(?!\w)", output)
+    )
     assert not leaks, leaks
 
 
 # A name and a note partly in scripts this machine has no font for: WeasyPrint warns about
 # each glyph it cannot draw, quoting the character.
-STAFF_ANSWERS = {**ANSWERS, "full_name": "Zephyrine ᏌᏊᏓ Quillfeather",
-                 "signature": "zephyrine ᏌᏊᏓ quillfeather"}
+STAFF_ANSWERS = {
+    **ANSWERS,
+    "full_name": "Zephyrine ᏌᏊᏓ Quillfeather",
+    "signature": "zephyrine ᏌᏊᏓ quillfeather",
+}
 DECISION_NOTE = "Canary decision note ⵜⴰⵎⵣ: Quillfeather heals slowly"
 UNDRAWABLE = "ᏌᏊᏓⵜⴰⵎⵣ"
 
@@ -83,12 +99,14 @@ def test_a_staff_session_at_debug_level_logs_no_client_text(gunicorn, tmp_path):
     from screening.db import get_db, init_db
     from screening.staff import users
     from screening.submissions import import_answers
+
     database = tmp_path / "staff-logs.db"
     init_db(database)
     app = create_app({"SECRET_KEY": "setup", "DATABASE": str(database)})
     with app.app_context():
-        sid = import_answers(get_db(), STAFF_ANSWERS, current_questionnaire(),
-                             current_rules(), TODAY)
+        sid = import_answers(
+            get_db(), STAFF_ANSWERS, current_questionnaire(), current_rules(), TODAY
+        )
         users.create(get_db(), "dana", "provider", PASSWORD, "Dana Lee")
     server = gunicorn(workers=2, database=database, debug_logs=True)
 
@@ -98,11 +116,15 @@ def test_a_staff_session_at_debug_level_logs_no_client_text(gunicorn, tmp_path):
     assert "Zephyrine" in staff.get("/staff/").text
     page, fields = staff.form(f"/staff/submissions/{sid}")
     assert "Canarymed" in page.text
-    bad = staff.post(f"/staff/submissions/{sid}/decision",
-                     {**fields, "decision": "defer_until", "note": DECISION_NOTE})
+    bad = staff.post(
+        f"/staff/submissions/{sid}/decision",
+        {**fields, "decision": "defer_until", "note": DECISION_NOTE},
+    )
     assert bad.status_code == 422  # shown back with its error, not logged
-    done = staff.post(f"/staff/submissions/{sid}/decision",
-                      {**fields, "decision": "consult", "note": DECISION_NOTE})
+    done = staff.post(
+        f"/staff/submissions/{sid}/decision",
+        {**fields, "decision": "consult", "note": DECISION_NOTE},
+    )
     assert done.status_code == 302
     pdf = staff.get(f"/staff/submissions/{sid}/summary.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
@@ -112,9 +134,12 @@ def test_a_staff_session_at_debug_level_logs_no_client_text(gunicorn, tmp_path):
     # The capture works: access lines and debug lines are there, the PDF was served.
     assert f'"GET /staff/submissions/{sid}/summary.pdf HTTP/1.1" 200' in output
     assert "[DEBUG]" in output
-    leaks = sorted(value for value in health_data(STAFF_ANSWERS) | {
-        DECISION_NOTE, "Canary decision note", "heals slowly", "Dana Lee"}
-        if re.search(rf"(?<!\w){re.escape(value)}(?!\w)", output))
+    leaks = sorted(
+        value
+        for value in health_data(STAFF_ANSWERS)
+        | {DECISION_NOTE, "Canary decision note", "heals slowly", "Dana Lee"}
+        if re.search(rf"(?<!\w){re.escape(value)}(?!\w)", output)
+    )
     leaks += [c for c in UNDRAWABLE if c in output]
     assert not leaks, leaks
     # WeasyPrint's progress messages (one per page and step, at INFO) are kept quiet.
@@ -126,10 +151,11 @@ def test_weasyprint_messages_keep_their_wording_but_not_what_they_quote(caplog):
     import logging
 
     import screening.pdf  # noqa: F401 - configures WeasyPrint's loggers
+
     caplog.set_level(logging.DEBUG)
     logging.getLogger("weasyprint").warning(
-        '.notdef glyph rendered for Unicode string unsupported by fonts: "%s" (U+%04X)',
-        "Ꮜ", 0x13CC)
+        '.notdef glyph rendered for Unicode string unsupported by fonts: "%s" (U+%04X)', "Ꮜ", 0x13CC
+    )
     logging.getLogger("weasyprint").debug("Failed to load %r", "Quillfeather")
     logging.getLogger("weasyprint.progress").info("Step 1 - %s", "Zephyrine")
     assert ".notdef glyph rendered" in caplog.text

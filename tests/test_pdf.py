@@ -7,6 +7,7 @@ import http.server
 import io
 import re
 import threading
+from typing import ClassVar
 
 import pytest
 from helpers import TODAY, valid_answers
@@ -23,14 +24,20 @@ def text_of(data: bytes) -> list[str]:
 
 def render(app, submission_id):
     from screening import pdf
+
     with app.app_context():
         return pdf.summary_pdf(get_db(), submission_id)
 
 
 def test_a_summary_has_the_name_outcome_every_flag_and_every_answer(app, submitted):
-    answers = valid_answers(active_acne=True, cold_sores=True, cold_sore_now=False,
-                            medications_list="Vitamin D 1000 IU", notes="Prefers mornings",
-                            recent_procedures=["injectables_2w"])
+    answers = valid_answers(
+        active_acne=True,
+        cold_sores=True,
+        cold_sore_now=False,
+        medications_list="Vitamin D 1000 IU",
+        notes="Prefers mornings",
+        recent_procedures=["injectables_2w"],
+    )
     sid = submitted(**answers)
     data = render(app, sid)
     assert data.startswith(b"%PDF")
@@ -39,6 +46,7 @@ def test_a_summary_has_the_name_outcome_every_flag_and_every_answer(app, submitt
     assert "Ana María Pérez" in pages[0] and "REFER" in pages[0]
     with app.app_context():
         from screening.submissions import get_submission
+
         sub = get_submission(get_db(), sid)
         qn = current_questionnaire()
     for flag in sub["flags"]:
@@ -50,8 +58,9 @@ def test_a_summary_has_the_name_outcome_every_flag_and_every_answer(app, submitt
     assert "Confidential health information" in pages[-1]
     # What the client was asked to do before treatment (reference.md: the done page and
     # the PDF), their own instructions first.
-    for advice in [f["client_message"] for f in sub["flags"] if f.get("client_message")] + \
-            list(qn.before_treatment):
+    for advice in [f["client_message"] for f in sub["flags"] if f.get("client_message")] + list(
+        qn.before_treatment
+    ):
         # spaces dropped: a line may break after the hyphen of "broad-spectrum"
         assert "".join(advice.split()) in "".join(text.split()), advice
     assert "Provider's decision: not yet made" in pages[0]
@@ -111,9 +120,9 @@ def test_a_2000_character_note_is_printed_whole(app, submitted):
 
 
 class Recorder(http.server.BaseHTTPRequestHandler):
-    hits: list[str] = []
+    hits: ClassVar[list[str]] = []
 
-    def do_GET(self):  # noqa: N802 (http.server's name)
+    def do_GET(self):
         Recorder.hits.append(self.path)
         self.send_response(200)
         self.send_header("Content-Type", "text/css")
@@ -136,8 +145,12 @@ def test_hostile_text_is_printed_as_text_and_fetches_nothing(app, submitted):
         f'<style>@import url("http://127.0.0.1:{port}/i.css");</style>',
     ]
     try:
-        sid = submitted(notes=" ".join(payloads), medications_list=payloads[1],
-                        full_name='<b>Bold</b> "Name"', signature='<b>Bold</b> "Name"')
+        sid = submitted(
+            notes=" ".join(payloads),
+            medications_list=payloads[1],
+            full_name='<b>Bold</b> "Name"',
+            signature='<b>Bold</b> "Name"',
+        )
         data = render(app, sid)
     finally:
         server.shutdown()
@@ -157,13 +170,20 @@ def test_hostile_text_is_printed_as_text_and_fetches_nothing(app, submitted):
 
 def test_the_fetcher_serves_only_our_static_files(app):
     from screening.pdf import STATIC, RefusedURL, _fetcher_class
+
     fetcher = _fetcher_class()()
     ok = fetcher.fetch((STATIC / "css" / "print.css").as_uri())
     assert b"@page" in ok.read()
-    for url in ["file:///etc/passwd", (STATIC / ".." / "db.py").as_uri(),
-                "file://" + str(STATIC) + "/../__init__.py", "http://127.0.0.1:1/x.css",
-                "https://example.org/", "ftp://example.org/x", "data:text/css,body{}",
-                "file://otherhost" + str(STATIC / "css" / "print.css")]:
+    for url in [
+        "file:///etc/passwd",
+        (STATIC / ".." / "db.py").as_uri(),
+        "file://" + str(STATIC) + "/../__init__.py",
+        "http://127.0.0.1:1/x.css",
+        "https://example.org/",
+        "ftp://example.org/x",
+        "data:text/css,body{}",
+        "file://otherhost" + str(STATIC / "css" / "print.css"),
+    ]:
         with pytest.raises(RefusedURL):
             fetcher.fetch(url)
 
@@ -171,27 +191,46 @@ def test_the_fetcher_serves_only_our_static_files(app):
 def test_a_day_batch_has_a_cover_and_each_summary_on_its_own_page(app, submitted):
     names = [f"Client {chr(65 + i // 26)}{chr(65 + i % 26)} Batch" for i in range(30)]
     for i, name in enumerate(names):
-        submitted(full_name=name, signature=name, appointment_date=TODAY.isoformat(),
-                  active_acne=(i % 3 == 0))
-    submitted(full_name="Other Day", signature="Other Day",
-              appointment_date=(TODAY + dt.timedelta(days=2)).isoformat())
+        submitted(
+            full_name=name,
+            signature=name,
+            appointment_date=TODAY.isoformat(),
+            active_acne=(i % 3 == 0),
+        )
+    submitted(
+        full_name="Other Day",
+        signature="Other Day",
+        appointment_date=(TODAY + dt.timedelta(days=2)).isoformat(),
+    )
     from screening import pdf
+
     with app.app_context():
         data = pdf.day_pdf(get_db(), TODAY)
     pages = text_of(data)
     assert "Clients for" in pages[0] and "30 clients" in pages[0]
     assert all(name in pages[0] for name in names) and "Other Day" not in " ".join(pages)
     # A summary's first page opens with its heading and the client's name.
-    heads = [m.group(1) for page in pages[1:]
-             if (m := re.match(r"PRE-TREATMENT SCREENING · FRACTIONAL CO2 RESURFACING "
-                               r"(Client \w\w Batch)", page))]
+    heads = [
+        m.group(1)
+        for page in pages[1:]
+        if (
+            m := re.match(
+                r"PRE-TREATMENT SCREENING · FRACTIONAL CO2 RESURFACING "
+                r"(Client \w\w Batch)",
+                page,
+            )
+        )
+    ]
     assert heads == names  # 30 summaries, in the cover's order, each starting a page
     # Every page of a summary says whose it is (a page that slips out of the pile too).
     assert "· born" not in pages[0]
     current = None
     for number, page in enumerate(pages[1:], 2):
-        if m := re.match(r"PRE-TREATMENT SCREENING · FRACTIONAL CO2 RESURFACING "
-                         r"(Client \w\w Batch)", page):
+        if m := re.match(
+            r"PRE-TREATMENT SCREENING · FRACTIONAL CO2 RESURFACING "
+            r"(Client \w\w Batch)",
+            page,
+        ):
             current = m.group(1)
         assert f"{current} · born " in page, number
 
@@ -200,13 +239,17 @@ def test_the_provider_decision_stands_beside_the_automatic_outcome(app, submitte
     sid = submitted(full_name="Deferred Person", signature="Deferred Person", active_acne=True)
     with app.app_context():
         db = get_db()
-        db.execute("INSERT INTO users (username, name, role, password_hash, active, created_at) "
-                   "VALUES ('dana', 'Dr Dana Lee', 'provider', 'x', 1, '2026-01-01T00:00:00')")
+        db.execute(
+            "INSERT INTO users (username, name, role, password_hash, active, created_at) "
+            "VALUES ('dana', 'Dr Dana Lee', 'provider', 'x', 1, '2026-01-01T00:00:00')"
+        )
         user_id = db.execute("SELECT id FROM users WHERE username = 'dana'").fetchone()[0]
         for decision, until in (("consult", None), ("defer_until", "2027-03-01")):
-            db.execute("INSERT INTO decisions (submission_id, decision, defer_until, note, "
-                       "user_id, at) VALUES (?, ?, ?, '', ?, ?)",
-                       [sid, decision, until, user_id, dt.datetime.now(dt.UTC).isoformat()])
+            db.execute(
+                "INSERT INTO decisions (submission_id, decision, defer_until, note, "
+                "user_id, at) VALUES (?, ?, ?, '', ?, ?)",
+                [sid, decision, until, user_id, dt.datetime.now(dt.UTC).isoformat()],
+            )
     pages = text_of(render(app, sid))
     assert "REFER" in pages[0]
     assert "Provider's decision: Defer until 2027-03-01 (Dr Dana Lee," in pages[0]
@@ -219,10 +262,13 @@ def test_a_batch_frees_its_memory_before_it_returns(app, submitted):
     """A render's object tree is freed by the render itself: left to the collector, the
     next request on the worker paid for it (0.6 s after a 50-client batch)."""
     import gc
+
     for i in range(5):
-        submitted(full_name=f"Client {i}", signature=f"Client {i}",
-                  appointment_date=TODAY.isoformat())
+        submitted(
+            full_name=f"Client {i}", signature=f"Client {i}", appointment_date=TODAY.isoformat()
+        )
     from screening import pdf
+
     with app.app_context():
         pdf.day_pdf(get_db(), TODAY)  # caches and fonts
         gc.collect()
@@ -245,8 +291,10 @@ def test_a4_when_configured(app, submitted):
 
 def test_pdf_routes_for_front_desk_with_safe_headers_and_audit(app, staff, submitted):
     import sqlite3
-    sid = submitted(full_name="Printed Person", signature="Printed Person",
-                    appointment_date=TODAY.isoformat())
+
+    sid = submitted(
+        full_name="Printed Person", signature="Printed Person", appointment_date=TODAY.isoformat()
+    )
     desk = staff("front_desk")
     response = desk.get(f"/staff/submissions/{sid}/summary.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
@@ -262,8 +310,9 @@ def test_pdf_routes_for_front_desk_with_safe_headers_and_audit(app, staff, submi
     assert desk.get("/staff/submissions/999999/summary.pdf").status_code == 404
     assert app.test_client().get(f"/staff/submissions/{sid}/summary.pdf").status_code == 302
     conn = sqlite3.connect(app.config["DATABASE"])
-    actions = conn.execute("SELECT action, submission_id, detail FROM audit WHERE action LIKE "
-                           "'print%' ORDER BY id").fetchall()
+    actions = conn.execute(
+        "SELECT action, submission_id, detail FROM audit WHERE action LIKE 'print%' ORDER BY id"
+    ).fetchall()
     conn.close()
     assert actions == [("print_summary", sid, None), ("print_day", None, TODAY.isoformat())]
 

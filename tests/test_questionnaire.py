@@ -14,15 +14,37 @@ from screening.questionnaire import load
 
 SPEC_IDS = {
     "about": ["full_name", "date_of_birth", "phone", "appointment_date", "treatment_areas"],
-    "skin": ["active_acne", "eczema", "psoriasis_vitiligo", "skin_infection", "cold_sores",
-             "cold_sore_now"],
-    "products": ["retinoid_last_use", "exfoliant_last_use", "isotretinoin",
-                 "photosensitizing_meds", "blood_thinners", "immunosuppressants",
-                 "gold_therapy", "medications_list"],
+    "skin": [
+        "active_acne",
+        "eczema",
+        "psoriasis_vitiligo",
+        "skin_infection",
+        "cold_sores",
+        "cold_sore_now",
+    ],
+    "products": [
+        "retinoid_last_use",
+        "exfoliant_last_use",
+        "isotretinoin",
+        "photosensitizing_meds",
+        "blood_thinners",
+        "immunosuppressants",
+        "gold_therapy",
+        "medications_list",
+    ],
     "sun": ["sunburn_recent", "tan_recent", "sun_planned", "skin_type"],
-    "health": ["pregnant_or_breastfeeding", "keloid_history", "slow_healing", "diabetes",
-               "autoimmune", "radiation_to_area", "smoker", "anesthetic_allergy",
-               "recent_procedures", "prior_co2"],
+    "health": [
+        "pregnant_or_breastfeeding",
+        "keloid_history",
+        "slow_healing",
+        "diabetes",
+        "autoimmune",
+        "radiation_to_area",
+        "smoker",
+        "anesthetic_allergy",
+        "recent_procedures",
+        "prior_co2",
+    ],
     "goals": ["concerns", "downtime_ok", "notes", "attest", "signature"],
 }
 
@@ -32,21 +54,38 @@ def test_the_questionnaire_has_exactly_the_spec_sections_and_ids():
     assert {s.id: [q.id for q in s.questions] for s in qn.sections} == SPEC_IDS
     q = qn.questions
     assert q["eczema"].choice_ids == ("no", "past", "active")
-    assert q["isotretinoin"].choice_ids == ("never", "over_12_months", "6_to_12_months",
-                                            "under_6_months", "taking_now")
-    assert q["retinoid_last_use"].choice_ids == q["exfoliant_last_use"].choice_ids == (
-        "never", "over_4_weeks", "2_to_4_weeks", "under_2_weeks", "still_using")
+    assert q["isotretinoin"].choice_ids == (
+        "never",
+        "over_12_months",
+        "6_to_12_months",
+        "under_6_months",
+        "taking_now",
+    )
+    assert (
+        q["retinoid_last_use"].choice_ids
+        == q["exfoliant_last_use"].choice_ids
+        == ("never", "over_4_weeks", "2_to_4_weeks", "under_2_weeks", "still_using")
+    )
     assert q["skin_type"].choice_ids == tuple(f"type_{n}" for n in range(1, 7))
-    assert q["recent_procedures"].choice_ids == ("peel_or_microderm_4w", "laser_or_ipl_4w",
-                                                 "injectables_2w", "facial_surgery_6m")
+    assert q["recent_procedures"].choice_ids == (
+        "peel_or_microderm_4w",
+        "laser_or_ipl_4w",
+        "injectables_2w",
+        "facial_surgery_6m",
+    )
     assert q["cold_sore_now"].show_if == {"cold_sores": True}
     assert q["treatment_areas"].min_selected == q["concerns"].min_selected == 1
     assert q["date_of_birth"].not_future and q["appointment_date"].not_past
     assert q["signature"].matches == "full_name" and q["attest"].must_be_true
     assert {k: v.type for k, v in q.items() if v.type in ("text", "longtext", "date")} == {
-        "full_name": "text", "date_of_birth": "date", "phone": "text",
-        "appointment_date": "date", "medications_list": "longtext", "notes": "longtext",
-        "signature": "text"}
+        "full_name": "text",
+        "date_of_birth": "date",
+        "phone": "text",
+        "appointment_date": "date",
+        "medications_list": "longtext",
+        "notes": "longtext",
+        "signature": "text",
+    }
 
 
 def test_typed_checks_name_the_question():
@@ -72,24 +111,47 @@ sections:
 """
 
 BROKEN = [
-    ("duplicate id", GOOD + "      - {id: a, type: text, label: again}\n",
-     "question a: duplicate question id"),
-    ("unknown type", GOOD.replace("type: boolean", "type: yesno"),
-     "question a: unknown type 'yesno'"),
-    ("show_if unknown id", GOOD.replace("show_if: {a: true}", "show_if: {zz: true}"),
-     "question b: show_if names an unknown question id 'zz'"),
-    ("choice without choices", GOOD.replace("choices: [{id: x, label: X}], ", ""),
-     "question b: a choice question needs a list of 'choices'"),
+    (
+        "duplicate id",
+        GOOD + "      - {id: a, type: text, label: again}\n",
+        "question a: duplicate question id",
+    ),
+    (
+        "unknown type",
+        GOOD.replace("type: boolean", "type: yesno"),
+        "question a: unknown type 'yesno'",
+    ),
+    (
+        "show_if unknown id",
+        GOOD.replace("show_if: {a: true}", "show_if: {zz: true}"),
+        "question b: show_if names an unknown question id 'zz'",
+    ),
+    (
+        "choice without choices",
+        GOOD.replace("choices: [{id: x, label: X}], ", ""),
+        "question b: a choice question needs a list of 'choices'",
+    ),
     ("bad YAML", GOOD.replace("title: S", "title: [S"), "not valid YAML"),
-    ("unquoted no", GOOD.replace("{id: x, label: X}", "{id: no, label: No}"),
-     "question b: each choice needs a text 'id'"),
-    ("comma in an unquoted choice label",  # read as label True and a key "6 months ago"
-     GOOD.replace("{id: x, label: X}", "{id: x, label: Yes, 6 months ago}"),
-     "question b: choice 'x': its 'label' must be one text"),
-    ("two choices alike", GOOD.replace("{id: x, label: X}", '{id: x, label: X}, {id: y, label: "x"}'),
-     "question b: two choices have the same label"),
-    ("label read as a boolean", GOOD.replace('label: "A"', "label: Yes"),
-     "question a: 'label' must be text"),
+    (
+        "unquoted no",
+        GOOD.replace("{id: x, label: X}", "{id: no, label: No}"),
+        "question b: each choice needs a text 'id'",
+    ),
+    (
+        "comma in an unquoted choice label",  # read as label True and a key "6 months ago"
+        GOOD.replace("{id: x, label: X}", "{id: x, label: Yes, 6 months ago}"),
+        "question b: choice 'x': its 'label' must be one text",
+    ),
+    (
+        "two choices alike",
+        GOOD.replace("{id: x, label: X}", '{id: x, label: X}, {id: y, label: "x"}'),
+        "question b: two choices have the same label",
+    ),
+    (
+        "label read as a boolean",
+        GOOD.replace('label: "A"', "label: Yes"),
+        "question a: 'label' must be text",
+    ),
 ]
 
 
@@ -98,8 +160,9 @@ def test_a_broken_questionnaire_stops_start_up_with_one_message(tmp_path, kind, 
     path = tmp_path / "questionnaire.yaml"
     path.write_text(text)
     with pytest.raises(SystemExit) as stopped:
-        create_app({"SECRET_KEY": "x", "DATABASE": str(tmp_path / "db"),
-                    "QUESTIONNAIRE_PATH": str(path)})
+        create_app(
+            {"SECRET_KEY": "x", "DATABASE": str(tmp_path / "db"), "QUESTIONNAIRE_PATH": str(path)}
+        )
     text = str(stopped.value.code)
     assert message in text and str(path) in text
     assert "Traceback" not in text and "\n" not in text
@@ -125,6 +188,9 @@ def test_every_choice_reads_as_its_own_words_on_the_step_pages(wizard, client):
         assert ">True<" not in page and ">False<" not in page
         wizard.post_step(section.id, valid_answers())
     page = client.get("/step/products").text
-    for label in ("Yes, more than 12 months ago", "Yes, 6 to 12 months ago",
-                  "Yes, less than 6 months ago"):
+    for label in (
+        "Yes, more than 12 months ago",
+        "Yes, 6 to 12 months ago",
+        "Yes, less than 6 months ago",
+    ):
         assert label in page

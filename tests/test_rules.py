@@ -21,17 +21,40 @@ RULESET = rules.load(ROOT / "rules.yaml", QUESTIONNAIRE)
 
 # The rules table of shared/clinical/questionnaire.md: id -> severity, in order.
 TABLE = {
-    "active-acne": "refer", "eczema-active": "refer", "eczema-history": "review",
-    "psoriasis-vitiligo": "refer", "skin-infection": "defer", "cold-sore-now": "defer",
-    "cold-sore-history": "review", "isotretinoin-recent": "refer",
-    "isotretinoin-past-year": "review", "retinoid-stop": "prep", "exfoliant-stop": "prep",
-    "sunburn-recent": "defer", "tan-recent": "defer", "sun-planned": "review",
-    "skin-type-pigment-risk": "review", "pregnancy": "defer", "keloid": "refer",
-    "radiation": "refer", "autoimmune": "refer", "immunosuppressed": "refer", "gold": "review",
-    "healing-risk": "review", "photosensitizing": "review", "blood-thinners": "review",
-    "smoker": "review", "anesthetic-allergy": "review", "recent-peel": "defer",
-    "recent-laser": "defer", "recent-injectables": "defer", "recent-surgery": "review",
-    "downtime": "review", "under-18": "refer", "sun-care": "prep", "moisturize": "prep",
+    "active-acne": "refer",
+    "eczema-active": "refer",
+    "eczema-history": "review",
+    "psoriasis-vitiligo": "refer",
+    "skin-infection": "defer",
+    "cold-sore-now": "defer",
+    "cold-sore-history": "review",
+    "isotretinoin-recent": "refer",
+    "isotretinoin-past-year": "review",
+    "retinoid-stop": "prep",
+    "exfoliant-stop": "prep",
+    "sunburn-recent": "defer",
+    "tan-recent": "defer",
+    "sun-planned": "review",
+    "skin-type-pigment-risk": "review",
+    "pregnancy": "defer",
+    "keloid": "refer",
+    "radiation": "refer",
+    "autoimmune": "refer",
+    "immunosuppressed": "refer",
+    "gold": "review",
+    "healing-risk": "review",
+    "photosensitizing": "review",
+    "blood-thinners": "review",
+    "smoker": "review",
+    "anesthetic-allergy": "review",
+    "recent-peel": "defer",
+    "recent-laser": "defer",
+    "recent-injectables": "defer",
+    "recent-surgery": "review",
+    "downtime": "review",
+    "under-18": "refer",
+    "sun-care": "prep",
+    "moisturize": "prep",
 }
 ALWAYS = ["sun-care", "moisturize"]
 
@@ -41,6 +64,7 @@ def baseline(**changes):
 
 
 # --- the real rules.yaml -------------------------------------------------------------------
+
 
 def test_rules_match_the_clinical_table():
     assert {r.id: r.severity for r in RULESET.rules} == TABLE
@@ -60,8 +84,11 @@ def test_client_messages_never_say_stop_a_prescribed_medicine():
         assert "stop" not in client and "keep taking" in client
 
 
-EXAMPLES = [pytest.param(rule, example, id=f"{rule.id}-{n}")
-            for rule in RULESET.rules for n, example in enumerate(rule.examples, 1)]
+EXAMPLES = [
+    pytest.param(rule, example, id=f"{rule.id}-{n}")
+    for rule in RULESET.rules
+    for n, example in enumerate(rule.examples, 1)
+]
 
 
 @pytest.mark.parametrize(("rule", "example"), EXAMPLES)
@@ -90,22 +117,45 @@ def test_version_is_the_sha256_of_the_text():
 
 
 def test_flags_are_ordered_by_severity_then_file_order_and_show_their_fields():
-    answers = baseline(smoker=True, active_acne=True, retinoid_last_use="still_using",
-                       tan_recent=True, date_of_birth="2010-01-01", cold_sores=True,
-                       cold_sore_now=True)
+    answers = baseline(
+        smoker=True,
+        active_acne=True,
+        retinoid_last_use="still_using",
+        tan_recent=True,
+        date_of_birth="2010-01-01",
+        cold_sores=True,
+        cold_sore_now=True,
+    )
     evaluation = RULESET.evaluate(answers, TODAY)
     assert [f["id"] for f in evaluation.flags] == [
-        "active-acne", "under-18", "cold-sore-now", "tan-recent", "cold-sore-history",
-        "smoker", "retinoid-stop", "sun-care", "moisturize"]
+        "active-acne",
+        "under-18",
+        "cold-sore-now",
+        "tan-recent",
+        "cold-sore-history",
+        "smoker",
+        "retinoid-stop",
+        "sun-care",
+        "moisturize",
+    ]
     assert evaluation.outcome == "refer"
     flags = {f["id"]: f for f in evaluation.flags}
     assert flags["under-18"]["fields"] == {"age": 15}
     assert flags["cold-sore-now"]["fields"] == {"cold_sore_now": True}
     assert flags["sun-care"]["fields"] == {}
-    assert set(flags["smoker"]) == {"id", "severity", "fields", "staff_message",
-                                    "client_message", "source"}
-    assert evaluation.to_json() == {"rules_version": RULESET.version, "outcome": "refer",
-                                    "flags": evaluation.flags}
+    assert set(flags["smoker"]) == {
+        "id",
+        "severity",
+        "fields",
+        "staff_message",
+        "client_message",
+        "source",
+    }
+    assert evaluation.to_json() == {
+        "rules_version": RULESET.version,
+        "outcome": "refer",
+        "flags": evaluation.flags,
+    }
 
 
 def test_dates_in_fields_keep_their_json_form(tmp_path):
@@ -120,8 +170,12 @@ def test_partial_answers_do_not_break_the_rules():
 
 
 def test_evaluation_is_fast():
-    answers = baseline(cold_sores=True, cold_sore_now=False, skin_type="type_4",
-                       recent_procedures=["injectables_2w"])
+    answers = baseline(
+        cold_sores=True,
+        cold_sore_now=False,
+        skin_type="type_4",
+        recent_procedures=["injectables_2w"],
+    )
     timings = []
     for _ in range(300):
         start = time.perf_counter()
@@ -133,20 +187,21 @@ def test_evaluation_is_fast():
 
 # --- property: valid answers never break evaluation ------------------------------------------
 
+
 def _value(question):
     if question.type == "boolean":
         return st.just(True) if question.must_be_true else st.booleans()
     if question.type == "choice":
         return st.sampled_from(question.choice_ids)
     if question.type == "multi":
-        return st.lists(st.sampled_from(question.choice_ids), unique=True,
-                        min_size=question.min_selected)
+        return st.lists(
+            st.sampled_from(question.choice_ids), unique=True, min_size=question.min_selected
+        )
     if question.type == "date":
         if question.not_future:
             return st.dates(dt.date(1920, 1, 1), TODAY).map(dt.date.isoformat)
         return st.dates(TODAY, dt.date(2030, 12, 31)).map(dt.date.isoformat)
-    text = st.text(st.characters(codec="utf-8", categories=("L", "N", "Zs", "P")),
-                   max_size=40)
+    text = st.text(st.characters(codec="utf-8", categories=("L", "N", "Zs", "P")), max_size=40)
     return text.filter(str.strip)
 
 
@@ -187,11 +242,19 @@ def test_unanswered_questions_never_fail(answers, dropped):
 
 # --- broken rules files: every problem names the file, line and rule ---------------------------
 
+
 def rule_yaml(rule_id="r1", when="active_acne", severity="refer", **extra):
-    lines = [f"- id: {rule_id}", f"  when: '{when}'", f"  severity: {severity}",
-             "  staff: Staff text.", "  client: Client text.", "  source: '[Mayo]'",
-             "  examples:", "    - {answers: {}, fires: true}",
-             "    - {answers: {}, fires: false}"]
+    lines = [
+        f"- id: {rule_id}",
+        f"  when: '{when}'",
+        f"  severity: {severity}",
+        "  staff: Staff text.",
+        "  client: Client text.",
+        "  source: '[Mayo]'",
+        "  examples:",
+        "    - {answers: {}, fires: true}",
+        "    - {answers: {}, fires: false}",
+    ]
     for key, value in extra.items():
         lines = [line for line in lines if not line.startswith(f"  {key}:")]
         if value is not None:
@@ -219,7 +282,8 @@ def test_yaml_error_names_the_line(tmp_path):
 
 def test_top_level_must_be_a_list(tmp_path):
     assert problems_of("id: r1\n", tmp_path) == [
-        "rules.yaml:1: expected a list of rules, each starting with '- id:'"]
+        "rules.yaml:1: expected a list of rules, each starting with '- id:'"
+    ]
 
 
 def test_duplicate_id(tmp_path):
@@ -229,13 +293,18 @@ def test_duplicate_id(tmp_path):
 
 def test_unknown_severity(tmp_path):
     problems = problems_of(rule_yaml(severity="urgent"), tmp_path)
-    assert problems == ["rules.yaml:3: rule r1: unknown severity 'urgent' "
-                        "(expected one of: refer, defer, review, prep)"]
+    assert problems == [
+        (
+            "rules.yaml:3: rule r1: unknown severity 'urgent' "
+            "(expected one of: refer, defer, review, prep)"
+        )
+    ]
 
 
-@pytest.mark.parametrize(("key", "what"), [("staff", "a 'staff' message"),
-                                           ("client", "a 'client' message"),
-                                           ("source", "a 'source'")])
+@pytest.mark.parametrize(
+    ("key", "what"),
+    [("staff", "a 'staff' message"), ("client", "a 'client' message"), ("source", "a 'source'")],
+)
 def test_missing_message(tmp_path, key, what):
     problems = problems_of(rule_yaml(**{key: None}), tmp_path)
     assert problems == [f"rules.yaml:1: rule r1: needs {what}"]
@@ -247,39 +316,55 @@ def test_empty_message_points_at_its_key(tmp_path):
 
 
 def test_syntax_error_gives_the_position(tmp_path):
-    problems = problems_of(rule_yaml(when="active_acne and (eczema == \"past\""), tmp_path)
+    problems = problems_of(rule_yaml(when='active_acne and (eczema == "past"'), tmp_path)
     assert problems[0].startswith("rules.yaml:2: rule r1: syntax error at the end of")
     problems = problems_of(rule_yaml(when="active_acne @ smoker"), tmp_path)
-    assert problems == ["rules.yaml:2: rule r1: syntax error (illegal character '@') at "
-                        "character 13 of 'active_acne @ smoker' (near '@ smoker')"]
+    assert problems == [
+        (
+            "rules.yaml:2: rule r1: syntax error (illegal character '@') at "
+            "character 13 of 'active_acne @ smoker' (near '@ smoker')"
+        )
+    ]
 
 
 def test_unknown_question_id(tmp_path):
     problems = problems_of(rule_yaml(when="active_acen"), tmp_path)
-    assert problems == ["rules.yaml:2: rule r1: unknown question id 'active_acen' "
-                        "(did you mean 'active_acne'?)"]
+    assert problems == [
+        "rules.yaml:2: rule r1: unknown question id 'active_acen' (did you mean 'active_acne'?)"
+    ]
 
 
-@pytest.mark.parametrize(("when", "reason"), [
-    ('active_acne == "yes"', "wrong type: 'active_acne' is yes/no (true or false) but is "
-                             "compared with text"),
-    ("eczema == true", "wrong type: 'eczema' is text but is compared with yes/no (true or false)"),
-    ('age < "18"', "wrong type: data type mismatch in 'age < \"18\"'"),
-    ('"x" in smoker', "wrong type: data type mismatch in '\"x\" in smoker'"),
-    ("eczema", "wrong type: 'when' must be true or false, but this expression is text"),
-])
+@pytest.mark.parametrize(
+    ("when", "reason"),
+    [
+        (
+            'active_acne == "yes"',
+            "wrong type: 'active_acne' is yes/no (true or false) but is compared with text",
+        ),
+        (
+            "eczema == true",
+            "wrong type: 'eczema' is text but is compared with yes/no (true or false)",
+        ),
+        ('age < "18"', "wrong type: data type mismatch in 'age < \"18\"'"),
+        ('"x" in smoker', "wrong type: data type mismatch in '\"x\" in smoker'"),
+        ("eczema", "wrong type: 'when' must be true or false, but this expression is text"),
+    ],
+)
 def test_wrong_type(tmp_path, when, reason):
     text = rule_yaml(when=when.replace("'", "''"))
     assert problems_of(text, tmp_path) == [f"rules.yaml:2: rule r1: {reason}"]
 
 
-@pytest.mark.parametrize(("when", "value", "qid"), [
-    ('eczema == "acitve"', "acitve", "eczema"),
-    ('"acitve" != eczema', "acitve", "eczema"),
-    ('"x" in recent_procedures', "x", "recent_procedures"),
-    ('"x" in (recent_procedures ?? [])', "x", "recent_procedures"),
-    ('retinoid_last_use in ["under_2_weeks", "stil_using"]', "stil_using", "retinoid_last_use"),
-])
+@pytest.mark.parametrize(
+    ("when", "value", "qid"),
+    [
+        ('eczema == "acitve"', "acitve", "eczema"),
+        ('"acitve" != eczema', "acitve", "eczema"),
+        ('"x" in recent_procedures', "x", "recent_procedures"),
+        ('"x" in (recent_procedures ?? [])', "x", "recent_procedures"),
+        ('retinoid_last_use in ["under_2_weeks", "stil_using"]', "stil_using", "retinoid_last_use"),
+    ],
+)
 def test_unknown_choice_id(tmp_path, when, value, qid):
     problems = problems_of(rule_yaml(when=when), tmp_path)
     assert len(problems) == 1
@@ -287,47 +372,65 @@ def test_unknown_choice_id(tmp_path, when, value, qid):
 
 
 def test_unknown_key_and_bad_example(tmp_path):
-    text = rule_yaml(sevrity="refer").replace("{answers: {}, fires: false}",
-                                              "{answers: {smoker: maybe}, fires: false}")
+    text = rule_yaml(sevrity="refer").replace(
+        "{answers: {}, fires: false}", "{answers: {smoker: maybe}, fires: false}"
+    )
     assert problems_of(text, tmp_path) == [
-        "rules.yaml:2: rule r1: unknown key 'sevrity' (expected: id, when, severity, staff, "
-        "client, source, examples)",
-        "rules.yaml:10: rule r1: example 2: smoker: Smoking or vaping: please answer yes or no."]
+        (
+            "rules.yaml:2: rule r1: unknown key 'sevrity' (expected: id, when, severity, staff, "
+            "client, source, examples)"
+        ),
+        "rules.yaml:10: rule r1: example 2: smoker: Smoking or vaping: please answer yes or no.",
+    ]
 
 
 def test_every_problem_is_collected(tmp_path):
     text = rule_yaml("a", severity="soon") + rule_yaml("b", when="nope") + rule_yaml("a")
     assert [p.split(": ")[0] + ": " + p.split(": ")[1] for p in problems_of(text, tmp_path)] == [
-        "rules.yaml:3: rule a", "rules.yaml:11: rule b", "rules.yaml:19: rule a"]
+        "rules.yaml:3: rule a",
+        "rules.yaml:11: rule b",
+        "rules.yaml:19: rule a",
+    ]
 
 
 def test_hidden_question_read_bare_is_a_warning(tmp_path):
     ruleset = load_text(rule_yaml(when="cold_sore_now or not cold_sore_now"), tmp_path)
     assert ruleset.warnings == [
-        "rules.yaml:2: rule r1: 'cold_sore_now' is only asked when cold_sores is true, so it "
-        "may be null; compare it explicitly, e.g. 'cold_sore_now == true'"]
-    for safe in ("cold_sore_now == true", "cold_sore_now != null and cold_sore_now",
-                 "cold_sore_now ?? false"):
+        (
+            "rules.yaml:2: rule r1: 'cold_sore_now' is only asked when cold_sores is true, so it "
+            "may be null; compare it explicitly, e.g. 'cold_sore_now == true'"
+        )
+    ]
+    for safe in (
+        "cold_sore_now == true",
+        "cold_sore_now != null and cold_sore_now",
+        "cold_sore_now ?? false",
+    ):
         assert load_text(rule_yaml(when=safe), tmp_path).warnings == []
 
 
 # --- fail-safe: a rule that breaks at evaluation becomes a review flag -------------------------
 
+
 def test_rule_that_raises_becomes_a_review_flag_and_logs_no_answers(tmp_path, caplog):
-    text = rule_yaml("divide", when="age / 0 > 1", severity="prep") + rule_yaml("ok", "true",
-                                                                               "prep")
+    text = rule_yaml("divide", when="age / 0 > 1", severity="prep") + rule_yaml(
+        "ok", "true", "prep"
+    )
     ruleset = load_text(text, tmp_path)
-    answers = baseline(full_name="Zelda Quux", signature="Zelda Quux",
-                       date_of_birth="1971-02-03")
+    answers = baseline(full_name="Zelda Quux", signature="Zelda Quux", date_of_birth="1971-02-03")
     with caplog.at_level(logging.ERROR, logger="screening.rules"):
         evaluation = ruleset.evaluate(answers, TODAY)
     assert evaluation.outcome == "review"
     assert evaluation.flags[0] == {
-        "id": "rule-error", "severity": "review", "fields": {},
+        "id": "rule-error",
+        "severity": "review",
+        "fields": {},
         "staff_message": "Rule divide could not be evaluated (ArithmeticError); review the "
-                         "answers by hand.",
-        "client_message": rules.RULE_ERROR_CLIENT, "source": "screening engine",
-        "rule": "divide"}
+        "answers by hand.",
+        "client_message": rules.RULE_ERROR_CLIENT,
+        "source": "screening engine",
+        "rule": "divide",
+    }
     assert [f["id"] for f in evaluation.flags] == ["rule-error", "ok"]
     assert "divide" in caplog.text and "ArithmeticError" in caplog.text
     for secret in ("Zelda", "Quux", "1971-02-03"):
@@ -343,8 +446,10 @@ def test_a_wrongly_typed_answer_is_a_rule_error_not_a_clear(caplog):
 
 
 def test_run_examples_reports_a_wrong_example(tmp_path):
-    text = rule_yaml().replace("{answers: {}, fires: false}",
-                               "{answers: {active_acne: true}, fires: false}")
+    text = rule_yaml().replace(
+        "{answers: {}, fires: false}", "{answers: {active_acne: true}, fires: false}"
+    )
     assert rules.run_examples(load_text(text, tmp_path)) == [
         "rules.yaml:8: rule r1: example 1 should fire but did not",
-        "rules.yaml:9: rule r1: example 2 should not fire but did"]
+        "rules.yaml:9: rule r1: example 2 should not fire but did",
+    ]

@@ -16,8 +16,9 @@ TODAY = "2025-06-01"
 @pytest.fixture
 def runner():
     app = Flask(__name__)
-    app.config.update(RULES_PATH=str(ROOT / "rules.yaml"),
-                      QUESTIONNAIRE_PATH=str(ROOT / "questionnaire.yaml"))
+    app.config.update(
+        RULES_PATH=str(ROOT / "rules.yaml"), QUESTIONNAIRE_PATH=str(ROOT / "questionnaire.yaml")
+    )
     app.cli.add_command(rules_cli)
     return app.test_cli_runner()
 
@@ -81,8 +82,11 @@ def test_test_runs_every_example(runner):
 
 
 def test_test_reports_failing_examples(runner, tmp_path):
-    text = BROKEN.replace('"acitve"', '"active"').replace("urgent", "refer").replace(
-        "{answers: {}, fires: false}", "{answers: {}, fires: true}")
+    text = (
+        BROKEN.replace('"acitve"', '"active"')
+        .replace("urgent", "refer")
+        .replace("{answers: {}, fires: false}", "{answers: {}, fires: true}")
+    )
     result = runner.invoke(args=["rules", "test", "--rules", write(tmp_path, "rules.yaml", text)])
     assert result.exit_code == 1
     assert "rules.yaml:9: rule bad: example 2 should fire but did not" in result.output
@@ -116,6 +120,7 @@ def test_persona_files_are_complete_valid_answer_sets():
     from datetime import date
 
     from screening import questionnaire
+
     q = questionnaire.load(ROOT / "questionnaire.yaml")
     for path in PERSONAS.glob("*.json"):
         answers = json.loads(path.read_text())
@@ -125,14 +130,19 @@ def test_persona_files_are_complete_valid_answer_sets():
 
 
 def test_evaluate_shows_the_fields_a_rule_read(runner, tmp_path):
-    path = write(tmp_path, "a.json", json.dumps({"date_of_birth": "2010-01-01",
-                                                 "cold_sores": True, "cold_sore_now": True}))
+    path = write(
+        tmp_path,
+        "a.json",
+        json.dumps({"date_of_birth": "2010-01-01", "cold_sores": True, "cold_sore_now": True}),
+    )
     result = runner.invoke(args=["rules", "evaluate", path, "--today", TODAY])
     assert result.exit_code == 0, result.output
     flags = json.loads(result.output)["flags"]
     assert [(f["id"], f["fields"]) for f in flags[:3]] == [
-        ("under-18", {"age": 15}), ("cold-sore-now", {"cold_sore_now": True}),
-        ("cold-sore-history", {"cold_sores": True})]
+        ("under-18", {"age": 15}),
+        ("cold-sore-now", {"cold_sore_now": True}),
+        ("cold-sore-history", {"cold_sores": True}),
+    ]
 
 
 def test_evaluate_accepts_partial_answers(runner, tmp_path):
@@ -150,15 +160,21 @@ def test_evaluate_with_other_rules(runner, tmp_path):
     assert json.loads(result.output)["outcome"] == "defer"
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("{not json", "a.json: not valid JSON"),
-    ("[1, 2]", "a.json: expected a JSON object"),
-    ('{"smokes": true}', "a.json: smokes: not a question id in the questionnaire"),
-    ('{"smoker": "yes"}', "a.json: smoker: Smoking or vaping: please answer yes or no."),
-    ('{"eczema": "acitve"}', "a.json: eczema: Eczema: please choose one of the answers listed."),
-    ('{"recent_procedures": ["x"]}', "a.json: recent_procedures: Recent treatments: please"),
-    ('{"date_of_birth": "1990-02-30"}', "a.json: date_of_birth: Date of birth: please enter a"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "a.json: not valid JSON"),
+        ("[1, 2]", "a.json: expected a JSON object"),
+        ('{"smokes": true}', "a.json: smokes: not a question id in the questionnaire"),
+        ('{"smoker": "yes"}', "a.json: smoker: Smoking or vaping: please answer yes or no."),
+        (
+            '{"eczema": "acitve"}',
+            "a.json: eczema: Eczema: please choose one of the answers listed.",
+        ),
+        ('{"recent_procedures": ["x"]}', "a.json: recent_procedures: Recent treatments: please"),
+        ('{"date_of_birth": "1990-02-30"}', "a.json: date_of_birth: Date of birth: please enter a"),
+    ],
+)
 def test_evaluate_rejects_bad_answers_without_a_traceback(runner, tmp_path, content, message):
     result = runner.invoke(args=["rules", "evaluate", write(tmp_path, "a.json", content)])
     assert result.exit_code == 1
@@ -168,8 +184,9 @@ def test_evaluate_rejects_bad_answers_without_a_traceback(runner, tmp_path, cont
 
 def test_evaluate_rejects_a_bad_rules_file(runner, tmp_path):
     answers = write(tmp_path, "a.json", "{}")
-    result = runner.invoke(args=["rules", "evaluate", answers, "--rules",
-                                 write(tmp_path, "rules.yaml", BROKEN)])
+    result = runner.invoke(
+        args=["rules", "evaluate", answers, "--rules", write(tmp_path, "rules.yaml", BROKEN)]
+    )
     assert result.exit_code == 1
     assert "rules.yaml:3: rule bad: unknown severity" in result.output
 

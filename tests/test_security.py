@@ -61,13 +61,16 @@ def test_templates_hold_no_inline_script_or_style():
     for path in sources:
         text = path.read_text()
         assert not re.search(r"<script(?![^>]*\bsrc=)", text), path
-        assert not re.search(r"<style\b|\sstyle=|\son[a-z]+=|javascript:", text, re.IGNORECASE), path
+        assert not re.search(r"<style\b|\sstyle=|\son[a-z]+=|javascript:", text, re.IGNORECASE), (
+            path
+        )
 
 
 @pytest.mark.parametrize("kiosk", [False, True])
 def test_every_rendered_client_page_is_free_of_inline_script_and_style(tmp_path, kiosk):
     """The rendered pages too (WTForms widgets, error summaries, kiosk additions)."""
     from screening.db import init_db
+
     init_db(tmp_path / "db")
     app = create_app({"SECRET_KEY": "k", "DATABASE": str(tmp_path / "db"), "KIOSK": kiosk})
     client = app.test_client()
@@ -80,8 +83,11 @@ def test_every_rendered_client_page_is_free_of_inline_script_and_style(tmp_path,
     for section in wizard.qn.steps:
         pages.append(client.get(f"/step/{section.id}"))
         wizard.post_step(section.id, answers)
-    pages += [client.get("/review"), wizard.submit({**answers, "attest": None}),
-              wizard.submit(answers)]
+    pages += [
+        client.get("/review"),
+        wizard.submit({**answers, "attest": None}),
+        wizard.submit(answers),
+    ]
     pages += [client.get("/done"), client.get("/step/about")]  # the done and expired pages
     for page in pages:
         if page.status_code == 302:
@@ -92,9 +98,11 @@ def test_every_rendered_client_page_is_free_of_inline_script_and_style(tmp_path,
 
 def responses_of_every_kind(app):
     """A page, a static file, a redirect, the expired page and each error page."""
+
     @app.get("/test-only/crash")
     def crash():
         raise RuntimeError("boom")
+
     client = app.test_client()
     start = client.get("/")
     token = csrf_token(start.text)
@@ -157,14 +165,15 @@ def client_forms(wizard, answers):
     """Each client form and the data a browser would post with it (token aside)."""
     forms = [("/start", {}), ("/start-over", {})]
     for section in wizard.qn.steps:
-        forms.append((f"/step/{section.id}",
-                      {**form_data(section.step_questions, answers), "nav": "next"}))
-        forms.append((f"/step/{section.id}",
-                      {**form_data(section.step_questions, answers), "nav": "back"}))
+        forms.append(
+            (f"/step/{section.id}", {**form_data(section.step_questions, answers), "nav": "next"})
+        )
+        forms.append(
+            (f"/step/{section.id}", {**form_data(section.step_questions, answers), "nav": "back"})
+        )
     page = wizard.client.get("/review")
     key = re.search(r'name="submit_key"[^>]*value="([^"]*)"', page.text).group(1)
-    forms.append(("/review", {**form_data(wizard.qn.review_questions, answers),
-                              "submit_key": key}))
+    forms.append(("/review", {**form_data(wizard.qn.review_questions, answers), "submit_key": key}))
     return forms
 
 
@@ -174,8 +183,12 @@ def test_every_client_form_refuses_a_post_without_its_token(app, wizard, client,
     wizard.walk(answers)  # a draft ready to submit: a post that got through would change it
     other = app.test_client()
     foreign = csrf_token(other.get("/").text)
-    tokens = {"missing": None, "empty": "", "another session's": foreign,
-              "forged": "IjEyMzQ1Njc4OTBhYmNkZWYi.ZZZZZZ.forgedsignatureforgedsignature"}
+    tokens = {
+        "missing": None,
+        "empty": "",
+        "another session's": foreign,
+        "forged": "IjEyMzQ1Njc4OTBhYmNkZWYi.ZZZZZZ.forgedsignatureforgedsignature",
+    }
     before = snapshot(app)
     forms = client_forms(wizard, {**answers, "full_name": "Changed By Attacker"})
     for path, data in forms:
@@ -191,6 +204,7 @@ def test_every_client_form_refuses_a_post_without_its_token(app, wizard, client,
 
 
 # --- The staff side ------------------------------------------------------------------------
+
 
 def assert_security_headers(response, kind) -> None:
     """What every response carries (see test_every_response_carries_the_security_headers)."""
@@ -214,34 +228,40 @@ def staff_snapshot(app) -> dict:
     try:
         return {
             "users": conn.execute("SELECT * FROM users ORDER BY id").fetchall(),
-            "sessions": conn.execute("SELECT id, user_id, created_at, revoked_at "
-                                     "FROM staff_sessions ORDER BY id").fetchall(),
-            **{name: conn.execute(f"SELECT * FROM {name} ORDER BY id").fetchall()
-               for name in ("submissions", "decisions", "login_attempts", "audit")},
+            "sessions": conn.execute(
+                "SELECT id, user_id, created_at, revoked_at FROM staff_sessions ORDER BY id"
+            ).fetchall(),
+            **{
+                name: conn.execute(f"SELECT * FROM {name} ORDER BY id").fetchall()
+                for name in ("submissions", "decisions", "login_attempts", "audit")
+            },
         }
     finally:
         conn.close()
 
 
-def test_every_staff_form_refuses_a_post_without_its_token(app, staff, submitted,
-                                                            cheap_argon2):
+def test_every_staff_form_refuses_a_post_without_its_token(app, staff, submitted, cheap_argon2):
     """Log in, log out, a decision, a new account, disabling one: each posted with no
     token, an empty one, another session's or a forged one gets the 400 page and changes
     nothing (the login logs nobody in, the logout ends no session)."""
     from helpers import PASSWORD, make_user
+
     sid = submitted()
     make_user(app, "victim", "front_desk")
     admin, provider = staff("admin"), staff("provider")
     anonymous = app.test_client()
     assert anonymous.get("/staff/login").status_code == 200  # a session of its own
     foreign = csrf_token(app.test_client().get("/staff/login").text)
-    tokens = {"missing": None, "empty": "", "another session's": foreign,
-              "forged": "IjEyMzQ1Njc4OTBhYmNkZWYi.ZZZZZZ.forgedsignatureforgedsignature"}
+    tokens = {
+        "missing": None,
+        "empty": "",
+        "another session's": foreign,
+        "forged": "IjEyMzQ1Njc4OTBhYmNkZWYi.ZZZZZZ.forgedsignatureforgedsignature",
+    }
     forms = [
         (anonymous, "/staff/login", {"username": "provider-user", "password": PASSWORD}),
         (provider, "/staff/logout", {}),
-        (provider, f"/staff/submissions/{sid}/decision", {"decision": "cleared",
-                                                          "note": "Forged"}),
+        (provider, f"/staff/submissions/{sid}/decision", {"decision": "cleared", "note": "Forged"}),
         (admin, "/staff/users", {"username": "intruder", "role": "admin"}),
         (admin, "/staff/users/victim/disable", {}),
     ]
@@ -261,8 +281,13 @@ def test_every_staff_form_refuses_a_post_without_its_token(app, staff, submitted
     # The controls: each form with the page's own token does its job.
     after = []
     for client, path, data in [*forms[2:], forms[1], forms[0]]:
-        page = client.get("/staff/login" if client is anonymous else "/staff/users"
-                          if client is admin else f"/staff/submissions/{sid}")
+        page = client.get(
+            "/staff/login"
+            if client is anonymous
+            else "/staff/users"
+            if client is admin
+            else f"/staff/submissions/{sid}"
+        )
         response = client.post(path, data={**data, "csrf_token": csrf_token(page.text)})
         assert response.status_code in (200, 302), (path, response.status_code)
         after.append(staff_snapshot(app))
@@ -284,6 +309,7 @@ def searched(client, where: str, name: str, page: str):
     search(client, where, "")
     return response
 
+
 HOSTILE_USERNAME = "<img/src=x/onerror=alert(6)>"
 HOSTILE_STAFF_NAME = "<script>alert(7)</script> Dr Lee"
 
@@ -293,19 +319,32 @@ def test_staff_pages_show_hostile_text_as_text(app, staff, submitted, cheap_argo
     HTML and script: escaped on the queue, submission, day, audit and users pages; every
     staff page free of inline script and style; every staff response with the headers."""
     from helpers import log_in
+
     answers = hostile_answers(appointment_date=None, photosensitizing_meds=True)
     sid = submitted(**answers)
     admin = staff("admin")
     responses = {"login page": app.test_client().get("/staff/login")}
     # A staff account whose full name holds script (its username cannot: shown back).
     page = admin.get("/staff/users")
-    responses["users: bad username"] = admin.post("/staff/users", data={
-        "csrf_token": csrf_token(page.text), "username": HOSTILE_USERNAME, "role": "provider",
-        "name": HOSTILE_STAFF_NAME})
+    responses["users: bad username"] = admin.post(
+        "/staff/users",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "username": HOSTILE_USERNAME,
+            "role": "provider",
+            "name": HOSTILE_STAFF_NAME,
+        },
+    )
     assert responses["users: bad username"].status_code == 422
-    created = admin.post("/staff/users", data={"csrf_token": csrf_token(page.text),
-                                               "username": "drlee", "role": "provider",
-                                               "name": HOSTILE_STAFF_NAME})
+    created = admin.post(
+        "/staff/users",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "username": "drlee",
+            "role": "provider",
+            "name": HOSTILE_STAFF_NAME,
+        },
+    )
     responses["users: created"] = created
     password = re.search(r'<code class="password">([^<]+)</code>', created.text).group(1)
     failed = app.test_client()
@@ -313,33 +352,42 @@ def test_staff_pages_show_hostile_text_as_text(app, staff, submitted, cheap_argo
     doctor = app.test_client()
     responses["login"] = log_in(doctor, "drlee", password)
     page = doctor.get(f"/staff/submissions/{sid}")
-    responses["decision"] = doctor.post(f"/staff/submissions/{sid}/decision", data={
-        "csrf_token": csrf_token(page.text), "decision": "consult", "note": HOSTILE_NOTE})
-    responses["decision: error"] = doctor.post(f"/staff/submissions/{sid}/decision", data={
-        "csrf_token": csrf_token(page.text), "decision": "<b>x</b>", "note": HOSTILE_NOTE})
+    responses["decision"] = doctor.post(
+        f"/staff/submissions/{sid}/decision",
+        data={"csrf_token": csrf_token(page.text), "decision": "consult", "note": HOSTILE_NOTE},
+    )
+    responses["decision: error"] = doctor.post(
+        f"/staff/submissions/{sid}/decision",
+        data={"csrf_token": csrf_token(page.text), "decision": "<b>x</b>", "note": HOSTILE_NOTE},
+    )
     day = rows_day(app, sid)
     pages = {
         "queue": doctor.get("/staff/?decided=all"),
-        "queue search": searched(doctor, "queue", STAFF_HOSTILE["full_name"],
-                                 "/staff/?decided=all"),
-        "queue bad filters": doctor.get("/staff/", query_string={
-            "since": HOSTILE_NOTE, "outcome": HOSTILE_NOTE}),
+        "queue search": searched(
+            doctor, "queue", STAFF_HOSTILE["full_name"], "/staff/?decided=all"
+        ),
+        "queue bad filters": doctor.get(
+            "/staff/", query_string={"since": HOSTILE_NOTE, "outcome": HOSTILE_NOTE}
+        ),
         "submission": doctor.get(f"/staff/submissions/{sid}"),
         "day": doctor.get(f"/staff/day?date={day}"),
         "day search": searched(doctor, "day", HOSTILE_NOTE, f"/staff/day?date={day}"),
         "audit": admin.get("/staff/audit"),
-        "audit search": admin.get("/staff/audit", query_string={
-            "username": HOSTILE_USERNAME, "action": HOSTILE_NOTE}),
+        "audit search": admin.get(
+            "/staff/audit", query_string={"username": HOSTILE_USERNAME, "action": HOSTILE_NOTE}
+        ),
         "users": admin.get("/staff/users"),
     }
     responses.update(pages)
-    responses.update({
-        "summary pdf": doctor.get(f"/staff/submissions/{sid}/summary.pdf"),
-        "403": staff("front_desk").get("/staff/audit"),
-        "404": doctor.get("/staff/submissions/999999"),
-        "405": doctor.get("/staff/logout"),
-        "anonymous": app.test_client().get("/staff/"),
-    })
+    responses.update(
+        {
+            "summary pdf": doctor.get(f"/staff/submissions/{sid}/summary.pdf"),
+            "403": staff("front_desk").get("/staff/audit"),
+            "404": doctor.get("/staff/submissions/999999"),
+            "405": doctor.get("/staff/logout"),
+            "anonymous": app.test_client().get("/staff/"),
+        }
+    )
     statuses = {kind: r.status_code for kind, r in responses.items()}
     assert statuses["decision"] == 302 and statuses["decision: error"] == 422, statuses
     assert {statuses[k] for k in pages} == {200}, statuses
@@ -356,12 +404,14 @@ def test_staff_pages_show_hostile_text_as_text(app, staff, submitted, cheap_argo
     escaped = {
         "queue": ["&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt; Ann"],
         "day": ["&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt; Ann"],
-        "submission": ["&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt; Ann",
-                       "&lt;b onmouseover=alert(1)&gt;555&lt;/b&gt;",
-                       "&#34;&gt;&lt;svg onload=alert(2)&gt;",
-                       "&lt;/textarea&gt;&lt;img src=x onerror=alert(3)&gt;&amp;amp; {{ 7*7 }}",
-                       "&lt;/textarea&gt;&lt;script&gt;alert(5)&lt;/script&gt;{{ 7*7 }}",
-                       "by &lt;script&gt;alert(7)&lt;/script&gt; Dr Lee"],
+        "submission": [
+            "&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt; Ann",
+            "&lt;b onmouseover=alert(1)&gt;555&lt;/b&gt;",
+            "&#34;&gt;&lt;svg onload=alert(2)&gt;",
+            "&lt;/textarea&gt;&lt;img src=x onerror=alert(3)&gt;&amp;amp; {{ 7*7 }}",
+            "&lt;/textarea&gt;&lt;script&gt;alert(5)&lt;/script&gt;{{ 7*7 }}",
+            "by &lt;script&gt;alert(7)&lt;/script&gt; Dr Lee",
+        ],
         "audit": ["&lt;img/src=x/onerror=alert(6)&gt;"],
         "users": ["&lt;script&gt;alert(7)&lt;/script&gt; Dr Lee"],
         "users: bad username": ['value="&lt;img/src=x/onerror=alert(6)&gt;"'],
@@ -374,7 +424,8 @@ def test_staff_pages_show_hostile_text_as_text(app, staff, submitted, cheap_argo
 def rows_day(app, submission_id: int) -> str:
     conn = sqlite3.connect(app.config["DATABASE"])
     try:
-        return conn.execute("SELECT day FROM submissions WHERE id = ?",
-                            [submission_id]).fetchone()[0]
+        return conn.execute("SELECT day FROM submissions WHERE id = ?", [submission_id]).fetchone()[
+            0
+        ]
     finally:
         conn.close()

@@ -33,8 +33,9 @@ def test_clients_that_keep_their_connections_are_served_by_both_workers(gunicorn
     """Browsers keep connections open. A threaded worker takes any number of them, so kept
     alive they bunched on one worker while the other sat idle: half the speed under load.
     Each response closes its connection, and the next request goes to a free worker."""
-    server = gunicorn(workers=2, args=("--access-logfile", "-",
-                                       "--access-logformat", "%(p)s %(s)s"))
+    server = gunicorn(
+        workers=2, args=("--access-logfile", "-", "--access-logformat", "%(p)s %(s)s")
+    )
 
     def browse(_):
         with requests.Session() as browser:  # keeps its connection when the server lets it
@@ -44,6 +45,7 @@ def test_clients_that_keep_their_connections_are_served_by_both_workers(gunicorn
         statuses = [s for batch in pool.map(browse, range(8)) for s in batch]
     assert statuses == [200] * 200
     time.sleep(0.5)  # the access log is written
-    served = collections.Counter(line.split()[0] for line in server.stdout().splitlines()
-                                 if line.endswith(" 200"))
+    served = collections.Counter(
+        line.split()[0] for line in server.stdout().splitlines() if line.endswith(" 200")
+    )
     assert len(served) == 2 and min(served.values()) >= 40, served  # each a fifth or more

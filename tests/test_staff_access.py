@@ -35,8 +35,15 @@ def request(client, method, url, submission_id):
         return client.get(url)
     page = client.get("/staff/day")
     token = csrf_token(page.text if page.status_code == 200 else client.get("/staff/login").text)
-    return client.post(url, data={"csrf_token": token, "decision": "cleared",
-                                  "username": "newperson", "role": "front_desk"})
+    return client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "decision": "cleared",
+            "username": "newperson",
+            "role": "front_desk",
+        },
+    )
 
 
 @pytest.mark.parametrize("method, url, need", ROUTES)
@@ -75,18 +82,27 @@ def test_behind_a_proxy_the_lockout_counts_forwarded_addresses_only_when_told(tm
     default 0 the header is ignored, so forging it cannot dodge the lockout."""
     from screening import create_app
     from screening.db import init_db
+
     init_db(tmp_path / "proxy.db")
-    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "PROXY_HOPS": hops,
-                      "DATABASE": str(tmp_path / "proxy.db")})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "PROXY_HOPS": hops,
+            "DATABASE": str(tmp_path / "proxy.db"),
+        }
+    )
     make_user(app, "dana", "provider")
     proxy = {"REMOTE_ADDR": "10.0.0.1"}
 
     def attempt(client, password, forwarded):
         page = client.get("/staff/login", environ_base=proxy)
-        return client.post("/staff/login", environ_base=proxy,
-                           headers={"X-Forwarded-For": forwarded},
-                           data={"csrf_token": csrf_token(page.text), "username": "dana",
-                                 "password": password})
+        return client.post(
+            "/staff/login",
+            environ_base=proxy,
+            headers={"X-Forwarded-For": forwarded},
+            data={"csrf_token": csrf_token(page.text), "username": "dana", "password": password},
+        )
 
     mallory = app.test_client()
     for i in range(5):  # a new forged address each time does not reset the count at hops=0
@@ -126,20 +142,26 @@ def test_login_failures_lock_the_name_for_this_address(app):
         assert "do not match an active account" in response.text
     # The sixth try is refused, even with the right password, on another "worker".
     from screening import create_app
-    other = create_app({"SECRET_KEY": "test-secret", "DATABASE": app.config["DATABASE"],
-                        "TESTING": True}).test_client()
+
+    other = create_app(
+        {"SECRET_KEY": "test-secret", "DATABASE": app.config["DATABASE"], "TESTING": True}
+    ).test_client()
     response = log_in(other, "dana", PASSWORD)
     assert response.status_code == 429 and "paused for 15 minutes" in response.text
     # From another address the name still works.
     page = other.get("/staff/login")
-    response = other.post("/staff/login", data={"csrf_token": csrf_token(page.text),
-                                                "username": "dana", "password": PASSWORD},
-                          environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    response = other.post(
+        "/staff/login",
+        data={"csrf_token": csrf_token(page.text), "username": "dana", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
     assert response.status_code == 302
     # After 15 minutes the lock lifts.
     conn = db(app)
-    conn.execute("UPDATE login_attempts SET at = ?", [
-        (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=16)).isoformat()])
+    conn.execute(
+        "UPDATE login_attempts SET at = ?",
+        [(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=16)).isoformat()],
+    )
     conn.commit()
     conn.close()
     assert log_in(app.test_client(), "dana").status_code == 302
@@ -189,8 +211,9 @@ def test_a_cookie_copied_before_disabling_is_refused_afterwards(app, staff):
     copy = _copied(app, client)
     admin = staff("admin")
     page = admin.get("/staff/users")
-    response = admin.post("/staff/users/provider-user/disable",
-                          data={"csrf_token": csrf_token(page.text)})
+    response = admin.post(
+        "/staff/users/provider-user/disable", data={"csrf_token": csrf_token(page.text)}
+    )
     assert response.status_code == 302
     assert copy.get("/staff/").status_code == 302
     assert log_in(app.test_client(), "provider-user").status_code == 401
@@ -200,22 +223,32 @@ def test_idle_staff_are_logged_off_and_the_cookie_dies(app, staff):
     client = staff("provider")
     copy = _copied(app, client)
     conn = db(app)
-    conn.execute("UPDATE staff_sessions SET last_seen = ?", [
-        (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=16)).isoformat()])
+    conn.execute(
+        "UPDATE staff_sessions SET last_seen = ?",
+        [(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=16)).isoformat()],
+    )
     conn.commit()
     response = client.get("/staff/")
     assert response.status_code == 302 and "/staff/login" in response.location
     assert "without activity" in client.get(response.location).text
-    assert conn.execute("SELECT count(*) FROM audit WHERE action = 'idle_logoff'").fetchone()[0] == 1
+    assert (
+        conn.execute("SELECT count(*) FROM audit WHERE action = 'idle_logoff'").fetchone()[0] == 1
+    )
     conn.close()
     # Activity would not revive it: the record is revoked.
     assert copy.get("/staff/").status_code == 302
 
 
-@pytest.mark.parametrize("target, lands", [
-    ("/staff/day", "/staff/day"), ("//evil.example/x", "/staff/"),
-    ("https://evil.example/", "/staff/"), ("/\\evil.example", "/staff/"),
-    ("javascript:alert(1)", "/staff/")])
+@pytest.mark.parametrize(
+    "target, lands",
+    [
+        ("/staff/day", "/staff/day"),
+        ("//evil.example/x", "/staff/"),
+        ("https://evil.example/", "/staff/"),
+        ("/\\evil.example", "/staff/"),
+        ("javascript:alert(1)", "/staff/"),
+    ],
+)
 def test_next_after_login_must_be_a_local_path(app, target, lands):
     make_user(app, "dana", "provider")
     response = log_in(app.test_client(), "dana", next_url=target)

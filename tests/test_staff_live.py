@@ -24,8 +24,13 @@ from screening.db import init_db
 from screening.staff.auth import hash_password
 
 ACCESS_FORMAT = "%(p)s %(r)s %(s)s"  # worker pid, request line, status
-ACCOUNTS = {"dana": "provider", "erin": "provider", "boss": "admin", "lou": "front_desk",
-            "kim": "front_desk"}
+ACCOUNTS = {
+    "dana": "provider",
+    "erin": "provider",
+    "boss": "admin",
+    "lou": "front_desk",
+    "kim": "front_desk",
+}
 BURST = 8
 
 
@@ -36,13 +41,20 @@ def server(tmp_path_factory):
     init_db(database)
     hashed = hash_password(PASSWORD)  # one real argon2 hash, shared by the test accounts
     conn = sqlite3.connect(database)
-    conn.executemany("INSERT INTO users (username, name, role, password_hash, active, "
-                     "created_at) VALUES (?, NULL, ?, ?, 1, '2026-01-01T00:00:00+00:00')",
-                     [(name, role, hashed) for name, role in ACCOUNTS.items()])
+    conn.executemany(
+        "INSERT INTO users (username, name, role, password_hash, active, "
+        "created_at) VALUES (?, NULL, ?, ?, 1, '2026-01-01T00:00:00+00:00')",
+        [(name, role, hashed) for name, role in ACCOUNTS.items()],
+    )
     conn.commit()
     conn.close()
-    server = Server(workdir, database=database, workers=4, name="staff-live",
-                    args=("--access-logfile", "-", "--access-logformat", ACCESS_FORMAT))
+    server = Server(
+        workdir,
+        database=database,
+        workers=4,
+        name="staff-live",
+        args=("--access-logfile", "-", "--access-logformat", ACCESS_FORMAT),
+    )
     server.start()
     yield server
     server.kill()
@@ -70,6 +82,7 @@ def together(calls) -> list:
             results[i] = call()
         except Exception as exc:  # noqa: BLE001 - reported below, with the others
             errors.append(exc)
+
     threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
     for t in threads:
         t.start()
@@ -89,10 +102,15 @@ def probe(server, session: requests.Session, tag: str, status: int) -> None:
     reply must have this status; a busy machine may let one worker take a whole burst, so
     up to three bursts, until the log shows two workers or more."""
     for burst in range(3):
+
         def load(i, burst=burst):
-            return lambda: session.get(f"{server.url}/staff/?probe={tag}-{burst}-{i}",
-                                       allow_redirects=False, timeout=60,
-                                       headers={"Connection": "close"})
+            return lambda: session.get(
+                f"{server.url}/staff/?probe={tag}-{burst}-{i}",
+                allow_redirects=False,
+                timeout=60,
+                headers={"Connection": "close"},
+            )
+
         replies = together([load(i) for i in range(BURST)])
         assert [r.status_code for r in replies] == [status] * BURST, (tag, burst)
         if status == 302:
@@ -132,8 +150,12 @@ def test_a_cookie_copied_before_idle_logoff_is_refused_on_every_worker(server):
     copy = dana.copy_session()
     accepted_everywhere(server, copy, "before-idle")
     idle = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=16)).replace(microsecond=0)
-    sql(server, "UPDATE staff_sessions SET last_seen = ? WHERE revoked_at IS NULL AND "
-        "user_id = (SELECT id FROM users WHERE username = 'dana')", [idle.isoformat()])
+    sql(
+        server,
+        "UPDATE staff_sessions SET last_seen = ? WHERE revoked_at IS NULL AND "
+        "user_id = (SELECT id FROM users WHERE username = 'dana')",
+        [idle.isoformat()],
+    )
     assert_refused_everywhere(server, copy, "after-idle")
     assert dana.get("/staff/").status_code == 302
     # One session went idle once: one audit row, however many workers noticed it at once
@@ -159,8 +181,12 @@ def login_attempts(server, username: str, passwords: list[str], tag: str) -> lis
         staff = Staff(server.url)
         _, fields = staff.form(f"/staff/login?try={tag}-{i}")
         browsers.append((staff, {**fields, "username": username, "password": password}))
-    return together([lambda s=s, d=d, i=i: s.post(f"/staff/login?try={tag}-{i}", d)
-                     for i, (s, d) in enumerate(browsers)])
+    return together(
+        [
+            lambda s=s, d=d, i=i: s.post(f"/staff/login?try={tag}-{i}", d)
+            for i, (s, d) in enumerate(browsers)
+        ]
+    )
 
 
 def test_failed_logins_on_different_workers_are_counted_together(server):
@@ -169,15 +195,21 @@ def test_failed_logins_on_different_workers_are_counted_together(server):
     replies = login_attempts(server, "lou", ["wrong password!"] * 5, "lou")
     assert [r.status_code for r in replies] == [401] * 5
     assert all("do not match an active account" in r.text for r in replies)
-    pids = {line.split(" ", 1)[0] for line in server.stdout().splitlines()
-            if re.search(r"POST /staff/login\?try=lou-\d ", line)}
+    pids = {
+        line.split(" ", 1)[0]
+        for line in server.stdout().splitlines()
+        if re.search(r"POST /staff/login\?try=lou-\d ", line)
+    }
     assert len(pids) >= 2, pids
     for password in ("wrong password!", PASSWORD):
         response = Staff(server.url).log_in("lou", password)  # a new browser, connection
         assert response.status_code == 429, response.status_code
         assert "paused for 15 minutes" in response.text
-    assert sql(server, "SELECT count(*) FROM staff_sessions WHERE user_id = "
-               "(SELECT id FROM users WHERE username = 'lou')") == [(0,)]
+    assert sql(
+        server,
+        "SELECT count(*) FROM staff_sessions WHERE user_id = "
+        "(SELECT id FROM users WHERE username = 'lou')",
+    ) == [(0,)]
 
 
 def test_a_burst_of_failed_logins_gets_no_more_tries_than_the_limit(server):

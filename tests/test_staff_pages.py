@@ -20,8 +20,12 @@ def test_queue_orders_by_severity_then_waiting_longest(staff, submitted):
     submitted(full_name="Review Person", signature="Review Person", skin_type="type_5")
     submitted(full_name="Defer Person", signature="Defer Person", sunburn_recent=True)
     page = staff("provider").get("/staff/")
-    assert names_in_order(page.text) == ["Refer Person", "Defer Person", "Review Person",
-                                         "Prep Early"]
+    assert names_in_order(page.text) == [
+        "Refer Person",
+        "Defer Person",
+        "Review Person",
+        "Prep Early",
+    ]
     assert '<span class="badge refer">Refer</span>' in page.text
 
 
@@ -40,18 +44,21 @@ def test_queue_filters(app, staff, submitted):
     assert names_in_order(client.get(f"/staff/?since={tomorrow}").text) == []
     assert len(names_in_order(client.get(f"/staff/?until={TODAY.isoformat()}").text)) == 2
     page = client.get(f"/staff/submissions/{a}")
-    client.post(f"/staff/submissions/{a}/decision", data={
-        "csrf_token": csrf_token(page.text), "decision": "refer_dermatology", "note": ""})
+    client.post(
+        f"/staff/submissions/{a}/decision",
+        data={"csrf_token": csrf_token(page.text), "decision": "refer_dermatology", "note": ""},
+    )
     assert names_in_order(client.get("/staff/").text) == ["Bob Burn"]  # default: not decided
     assert "Nothing is waiting for a decision" not in client.get("/staff/").text
-    assert "No submissions match these filters" in client.get(
-        f"/staff/?since={tomorrow}").text
+    assert "No submissions match these filters" in client.get(f"/staff/?since={tomorrow}").text
     assert names_in_order(client.get("/staff/?decided=yes").text) == ["Zoë Acne"]
     assert len(names_in_order(client.get("/staff/?decided=all").text)) == 2
     page = client.get("/staff/")
     b = rows(app, "SELECT id FROM submissions WHERE client_name = 'Bob Burn'")[0]["id"]
-    client.post(f"/staff/submissions/{b}/decision", data={
-        "csrf_token": csrf_token(page.text), "decision": "cleared", "note": ""})
+    client.post(
+        f"/staff/submissions/{b}/decision",
+        data={"csrf_token": csrf_token(page.text), "decision": "cleared", "note": ""},
+    )
     empty = client.get("/staff/").text  # all decided: say so, not "no match"
     assert "Nothing is waiting for a decision" in empty
     assert "No submissions match" not in empty and 'href="/staff/?decided=yes"' in empty
@@ -63,6 +70,7 @@ def test_queue_pages_of_50_forward_back_and_last(app, staff):
     from screening import current_questionnaire, current_rules
     from screening.db import get_db
     from screening.demo import seed
+
     with app.app_context():
         seed(get_db(), current_questionnaire(), current_rules(), 120, random.Random(1), TODAY)
     client = staff("provider")
@@ -85,8 +93,12 @@ def test_queue_pages_of_50_forward_back_and_last(app, staff):
 
 
 def test_submission_page_explains_every_flag_and_shows_every_answer(app, staff, submitted):
-    sid = submitted(active_acne=True, cold_sores=True, cold_sore_now=False,
-                    notes="<script>alert(1)</script> please")
+    sid = submitted(
+        active_acne=True,
+        cold_sores=True,
+        cold_sore_now=False,
+        notes="<script>alert(1)</script> please",
+    )
     page = staff("provider").get(f"/staff/submissions/{sid}")
     sub = rows(app, "SELECT flags, rules_version FROM submissions")[0]
     for flag in json.loads(sub["flags"]):
@@ -105,15 +117,25 @@ def test_decisions_are_kept_as_history(app, staff, submitted):
     client = staff("provider")
     page = client.get(f"/staff/submissions/{sid}")
     token = csrf_token(page.text)
-    response = client.post(f"/staff/submissions/{sid}/decision", data={
-        "csrf_token": token, "decision": "defer_until", "note": "Sunburn must heal"})
+    response = client.post(
+        f"/staff/submissions/{sid}/decision",
+        data={"csrf_token": token, "decision": "defer_until", "note": "Sunburn must heal"},
+    )
     assert response.status_code == 422 and "Give the date to defer until." in response.text
     later = (TODAY + dt.timedelta(days=14)).isoformat()
-    client.post(f"/staff/submissions/{sid}/decision", data={
-        "csrf_token": token, "decision": "defer_until", "defer_until": later,
-        "note": "Sunburn must heal"})
-    client.post(f"/staff/submissions/{sid}/decision", data={
-        "csrf_token": token, "decision": "cleared", "note": "Healed, seen in clinic"})
+    client.post(
+        f"/staff/submissions/{sid}/decision",
+        data={
+            "csrf_token": token,
+            "decision": "defer_until",
+            "defer_until": later,
+            "note": "Sunburn must heal",
+        },
+    )
+    client.post(
+        f"/staff/submissions/{sid}/decision",
+        data={"csrf_token": token, "decision": "cleared", "note": "Healed, seen in clinic"},
+    )
     page = client.get(f"/staff/submissions/{sid}").text
     assert page.index("Cleared to book") < page.index(f"Defer until {later}</strong>")
     assert "Sunburn must heal" in page and "(current)" in page
@@ -126,33 +148,46 @@ def test_decisions_and_the_audit_log_cannot_be_changed_or_removed(app, staff, su
     """Evidence stays: the database itself refuses to edit or delete a decision or an audit
     row (as the sqlite3 shell would try), and the rows read back unchanged."""
     import sqlite3
+
     sid = submitted()
     client = staff("provider")
     page = client.get(f"/staff/submissions/{sid}")
-    client.post(f"/staff/submissions/{sid}/decision", data={
-        "csrf_token": csrf_token(page.text), "decision": "consult", "note": "Discuss scars"})
+    client.post(
+        f"/staff/submissions/{sid}/decision",
+        data={"csrf_token": csrf_token(page.text), "decision": "consult", "note": "Discuss scars"},
+    )
     before = {t: rows(app, f"SELECT * FROM {t} ORDER BY id") for t in ("decisions", "audit")}
     assert before["decisions"] and any(r["action"] == "decision" for r in before["audit"])
     shell = sqlite3.connect(app.config["DATABASE"])
     try:
-        for statement in ("UPDATE decisions SET note = 'changed'", "DELETE FROM decisions",
-                          "UPDATE audit SET username = 'someone else'", "DELETE FROM audit"):
+        for statement in (
+            "UPDATE decisions SET note = 'changed'",
+            "DELETE FROM decisions",
+            "UPDATE audit SET username = 'someone else'",
+            "DELETE FROM audit",
+        ):
             with pytest.raises(sqlite3.IntegrityError, match="never changed or removed"):
                 shell.execute(statement)
     finally:
         shell.close()
     assert {t: rows(app, f"SELECT * FROM {t} ORDER BY id") for t in before} == before
-    again = client.post(f"/staff/submissions/{sid}/decision", data={
-        "csrf_token": csrf_token(page.text), "decision": "cleared", "note": ""})
+    again = client.post(
+        f"/staff/submissions/{sid}/decision",
+        data={"csrf_token": csrf_token(page.text), "decision": "cleared", "note": ""},
+    )
     assert again.status_code == 302  # new rows are still added
     assert len(rows(app, "SELECT * FROM decisions")) == 2
 
 
 def test_front_desk_sees_the_day_and_cannot_decide(app, staff, submitted):
-    today_id = submitted(full_name="Today Person", signature="Today Person",
-                         appointment_date=TODAY.isoformat())
-    submitted(full_name="Later Person", signature="Later Person",
-              appointment_date=(TODAY + dt.timedelta(days=3)).isoformat())
+    today_id = submitted(
+        full_name="Today Person", signature="Today Person", appointment_date=TODAY.isoformat()
+    )
+    submitted(
+        full_name="Later Person",
+        signature="Later Person",
+        appointment_date=(TODAY + dt.timedelta(days=3)).isoformat(),
+    )
     desk = staff("front_desk")
     page = desk.get("/staff/day")
     assert "Today Person" in page.text and "Later Person" not in page.text
@@ -165,7 +200,7 @@ def test_front_desk_sees_the_day_and_cannot_decide(app, staff, submitted):
     assert "Print this summary (PDF)" in desk.get("/staff/day").text  # one client: no "all 1"
     search(desk, "day", "later")  # booked for another date: the page says where
     found = desk.get("/staff/day").text
-    later_day = (TODAY + dt.timedelta(days=3))
+    later_day = TODAY + dt.timedelta(days=3)
     other_dates = found.split("on other dates")[1]
     assert f'href="/staff/day?date={later_day.isoformat()}"' in other_dates
     assert f"Later Person, {later_day.strftime('%A %-d %B %Y')}" in other_dates
@@ -173,19 +208,30 @@ def test_front_desk_sees_the_day_and_cannot_decide(app, staff, submitted):
     search(desk, "day", "zzz")
     nobody = desk.get("/staff/day").text
     assert "Today Person" not in nobody and "on other dates" not in nobody
-    assert desk.post("/staff/search/queue", data={"csrf_token": csrf_token(page.text),
-                                                  "q": "x"}).status_code == 404
-    response = desk.post(f"/staff/submissions/{today_id}/decision", data={
-        "csrf_token": csrf_token(page.text), "decision": "cleared"})
+    assert (
+        desk.post(
+            "/staff/search/queue", data={"csrf_token": csrf_token(page.text), "q": "x"}
+        ).status_code
+        == 404
+    )
+    response = desk.post(
+        f"/staff/submissions/{today_id}/decision",
+        data={"csrf_token": csrf_token(page.text), "decision": "cleared"},
+    )
     assert response.status_code == 403
     assert rows(app, "SELECT count(*) AS n FROM decisions")[0]["n"] == 0
 
 
 def test_each_audited_action_writes_one_row_without_answers_or_names(app, staff, submitted):
-    sid = submitted(full_name="Secret Name", signature="Secret Name",
-                    notes="very private note", medications_list="Warfarin 5 mg")
+    sid = submitted(
+        full_name="Secret Name",
+        signature="Secret Name",
+        notes="very private note",
+        medications_list="Warfarin 5 mg",
+    )
     client = app.test_client()
     from helpers import make_user
+
     make_user(app, "dana", "provider")
     make_user(app, "boss", "admin")
 
@@ -198,24 +244,45 @@ def test_each_audited_action_writes_one_row_without_answers_or_names(app, staff,
     assert actions()[-1] == "login"
     page = client.get(f"/staff/submissions/{sid}")
     assert actions()[-1] == "view_submission"
-    client.post(f"/staff/submissions/{sid}/decision", data={
-        "csrf_token": csrf_token(page.text), "decision": "consult", "note": "Secret Name note"})
+    client.post(
+        f"/staff/submissions/{sid}/decision",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "decision": "consult",
+            "note": "Secret Name note",
+        },
+    )
     assert actions()[-1] == "decision"
     client.post("/staff/logout", data={"csrf_token": csrf_token(page.text)})
     assert actions()[-1] == "logout"
     admin = app.test_client()
     log_in(admin, "boss")
     page = admin.get("/staff/users")
-    admin.post("/staff/users", data={"csrf_token": csrf_token(page.text), "username": "newbie",
-                                     "role": "front_desk", "name": "New Person"})
+    admin.post(
+        "/staff/users",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "username": "newbie",
+            "role": "front_desk",
+            "name": "New Person",
+        },
+    )
     admin.post("/staff/users/newbie/disable", data={"csrf_token": csrf_token(page.text)})
-    assert actions() == ["login_failed", "login", "view_submission", "decision", "logout",
-                         "login", "user_create", "user_disable"]
+    assert actions() == [
+        "login_failed",
+        "login",
+        "view_submission",
+        "decision",
+        "logout",
+        "login",
+        "user_create",
+        "user_disable",
+    ]
     audit = rows(app, "SELECT * FROM audit")
     text = json.dumps(audit)
     for secret in ("Secret Name", "very private note", "Warfarin", "Ana María"):
         assert secret not in text
-    decision = [r for r in audit if r["action"] == "decision"][0]
+    decision = next(r for r in audit if r["action"] == "decision")
     assert decision["submission_id"] == sid and decision["username"] == "dana"
     assert decision["detail"] == "consult"
     log = admin.get("/staff/audit?action=decision")
@@ -227,8 +294,10 @@ def test_each_audited_action_writes_one_row_without_answers_or_names(app, staff,
 def test_admin_creates_an_account_whose_password_works(app, staff):
     admin = staff("admin")
     page = admin.get("/staff/users")
-    response = admin.post("/staff/users", data={"csrf_token": csrf_token(page.text),
-                                                "username": "frank", "role": "front_desk"})
+    response = admin.post(
+        "/staff/users",
+        data={"csrf_token": csrf_token(page.text), "username": "frank", "role": "front_desk"},
+    )
     password = re.search(r'<code class="password">([^<]+)</code>', response.text).group(1)
     assert "Account created: frank" in response.text
     assert 'value="frank"' not in response.text  # the form is empty for the next account
@@ -236,13 +305,16 @@ def test_admin_creates_an_account_whose_password_works(app, staff):
 
 
 def test_users_cli(runner, app):
-    result = runner.invoke(args=["users", "create", "dana", "--role", "provider",
-                                 "--name", "Dr Dana Lee"])
+    result = runner.invoke(
+        args=["users", "create", "dana", "--role", "provider", "--name", "Dr Dana Lee"]
+    )
     assert result.exit_code == 0, result.output
     password = result.output.split("keep it safe): ")[1].strip()
     assert len(password) >= 16 and log_in(app.test_client(), "dana", password).status_code == 302
-    result = runner.invoke(args=["users", "create", "eve", "--role", "admin", "--password-stdin"],
-                           input=PASSWORD + "\n")
+    result = runner.invoke(
+        args=["users", "create", "eve", "--role", "admin", "--password-stdin"],
+        input=PASSWORD + "\n",
+    )
     assert result.exit_code == 0 and PASSWORD not in result.output
     assert log_in(app.test_client(), "eve").status_code == 302
     assert runner.invoke(args=["users", "create", "dana", "--role", "admin"]).exit_code == 1
@@ -251,8 +323,9 @@ def test_users_cli(runner, app):
     assert runner.invoke(args=["users", "disable", "dana"]).exit_code == 0
     assert "disabled" in runner.invoke(args=["users", "list"]).output
     assert log_in(app.test_client(), "dana", password).status_code == 401
-    result = runner.invoke(args=["users", "set-password", "eve", "--password-stdin"],
-                           input="another long password\n")
+    result = runner.invoke(
+        args=["users", "set-password", "eve", "--password-stdin"], input="another long password\n"
+    )
     assert result.exit_code == 0
     assert log_in(app.test_client(), "eve", "another long password").status_code == 302
     missing = runner.invoke(args=["users", "disable", "nobody"])
@@ -273,20 +346,33 @@ def test_demo_adds_varied_submissions(runner, app):
     assert result.exit_code == 0, result.output
     outcomes = {r["outcome"] for r in rows(app, "SELECT DISTINCT outcome FROM submissions")}
     assert {"refer", "defer", "review", "prep"} <= outcomes
-    assert rows(app, "SELECT count(*) AS n FROM submissions WHERE status='submitted'")[0]["n"] == 300
+    assert (
+        rows(app, "SELECT count(*) AS n FROM submissions WHERE status='submitted'")[0]["n"] == 300
+    )
     days = rows(app, "SELECT min(day) AS lo, max(day) AS hi FROM submissions")[0]
     assert days["lo"] < TODAY.isoformat() < days["hi"]
 
 
 def test_a_deferral_shows_its_date_wherever_the_decision_is_listed(staff, submitted):
-    sid = submitted(full_name="Deferred Dee", signature="Deferred Dee", sunburn_recent=True,
-                    appointment_date=TODAY.isoformat())
+    sid = submitted(
+        full_name="Deferred Dee",
+        signature="Deferred Dee",
+        sunburn_recent=True,
+        appointment_date=TODAY.isoformat(),
+    )
     provider = staff("provider")
     page = provider.get(f"/staff/submissions/{sid}")
     until = (TODAY + dt.timedelta(days=30)).isoformat()
-    response = provider.post(f"/staff/submissions/{sid}/decision", data={
-        "csrf_token": csrf_token(page.text), "decision": "defer_until", "defer_until": until,
-        "note": ""}, follow_redirects=True)
+    response = provider.post(
+        f"/staff/submissions/{sid}/decision",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "decision": "defer_until",
+            "defer_until": until,
+            "note": "",
+        },
+        follow_redirects=True,
+    )
     assert f"Decision recorded: Defer until {until}." in response.text
     assert f"Defer until {until}" in response.text and f"{until} until" not in response.text
     assert f"Defer until {until}" in provider.get("/staff/?decided=yes").text

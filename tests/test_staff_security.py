@@ -26,8 +26,13 @@ def seed(database, **overrides) -> int:
     """A submitted submission and three staff accounts in a live server's database."""
     app = create_app({"SECRET_KEY": "seed", "DATABASE": str(database)})
     with app.app_context():
-        sid = import_answers(get_db(), valid_answers(**overrides), app.extensions["questionnaire"],
-                             app.extensions["rules"], TODAY)
+        sid = import_answers(
+            get_db(),
+            valid_answers(**overrides),
+            app.extensions["questionnaire"],
+            app.extensions["rules"],
+            TODAY,
+        )
     for username, role in (("dana", "provider"), ("frank", "front_desk"), ("ada", "admin")):
         make_user(app, username, role)
     return sid
@@ -36,8 +41,12 @@ def seed(database, **overrides) -> int:
 def login(base: str, username: str, password: str = PASSWORD) -> requests.Session:
     http = requests.Session()
     page = http.get(base + "/staff/login", timeout=30)
-    response = http.post(base + "/staff/login", allow_redirects=False, timeout=30, data={
-        "csrf_token": csrf_token(page.text), "username": username, "password": password})
+    response = http.post(
+        base + "/staff/login",
+        allow_redirects=False,
+        timeout=30,
+        data={"csrf_token": csrf_token(page.text), "username": username, "password": password},
+    )
     http.last = response
     return http
 
@@ -68,8 +77,10 @@ def test_copied_staff_cookies_die_with_logout_idle_and_disable_across_workers(gu
     dana = login(base, "dana")
     idle = copy(dana)
     conn = sqlite3.connect(server.database)
-    conn.execute("UPDATE staff_sessions SET last_seen = ? WHERE revoked_at IS NULL", [
-        (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=16)).isoformat()])
+    conn.execute(
+        "UPDATE staff_sessions SET last_seen = ? WHERE revoked_at IS NULL",
+        [(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=16)).isoformat()],
+    )
     conn.commit()
     assert refused(dana, base) and all(refused(copy(idle), base) for _ in range(8))
     # Disabling the user (by an admin, on whichever worker) ends the copy too.
@@ -77,8 +88,9 @@ def test_copied_staff_cookies_die_with_logout_idle_and_disable_across_workers(gu
     kept = copy(dana)
     ada = login(base, "ada")
     page = ada.get(base + "/staff/users", timeout=30)
-    ada.post(base + "/staff/users/dana/disable", data={"csrf_token": csrf_token(page.text)},
-             timeout=30)
+    ada.post(
+        base + "/staff/users/dana/disable", data={"csrf_token": csrf_token(page.text)}, timeout=30
+    )
     assert all(refused(copy(kept), base) for _ in range(8))
     conn.close()
 
@@ -115,13 +127,14 @@ STAFF_POSTS = [
 
 
 def snapshot(app):
-    return [rows(app, f"SELECT * FROM {t}") for t in
-            ("users", "decisions", "staff_sessions", "submissions")]
+    return [
+        rows(app, f"SELECT * FROM {t}")
+        for t in ("users", "decisions", "staff_sessions", "submissions")
+    ]
 
 
 @pytest.mark.parametrize("role, url, data", STAFF_POSTS, ids=[u for _, u, _ in STAFF_POSTS])
-def test_every_staff_post_without_its_csrf_token_is_refused(app, staff, submitted, role, url,
-                                                            data):
+def test_every_staff_post_without_its_csrf_token_is_refused(app, staff, submitted, role, url, data):
     sid = submitted()
     make_user(app, "dana", "provider")
     make_user(app, "frank-user", "front_desk")
@@ -133,40 +146,87 @@ def test_every_staff_post_without_its_csrf_token_is_refused(app, staff, submitte
 
 
 def test_hostile_text_is_shown_as_text_on_every_staff_page(app, staff, submitted):
-    sid = submitted(full_name=HOSTILE, signature=HOSTILE, notes=HOSTILE,
-                    medications_list=HOSTILE, appointment_date=TODAY.isoformat())
+    sid = submitted(
+        full_name=HOSTILE,
+        signature=HOSTILE,
+        notes=HOSTILE,
+        medications_list=HOSTILE,
+        appointment_date=TODAY.isoformat(),
+    )
     make_user(app, "nasty", "front_desk", name=HOSTILE)
     admin = staff("admin")
     page = admin.get(f"/staff/submissions/{sid}")
-    admin.post(f"/staff/submissions/{sid}/decision", data={
-        "csrf_token": csrf_token(page.text), "decision": "consult", "note": HOSTILE})
+    admin.post(
+        f"/staff/submissions/{sid}/decision",
+        data={"csrf_token": csrf_token(page.text), "decision": "consult", "note": HOSTILE},
+    )
     search(admin, "day", HOSTILE)
     search(admin, "queue", HOSTILE[:20])
     anonymous = app.test_client()
     login_page = anonymous.get("/staff/login")
-    anonymous.post("/staff/login", data={"csrf_token": csrf_token(login_page.text),
-                                         "username": HOSTILE[:60], "password": "x"})
-    for url in ("/staff/?decided=all", f"/staff/submissions/{sid}", "/staff/day",
-                "/staff/audit", "/staff/users", "/staff/?since=<b>&outcome=<i>"):
+    anonymous.post(
+        "/staff/login",
+        data={"csrf_token": csrf_token(login_page.text), "username": HOSTILE[:60], "password": "x"},
+    )
+    for url in (
+        "/staff/?decided=all",
+        f"/staff/submissions/{sid}",
+        "/staff/day",
+        "/staff/audit",
+        "/staff/users",
+        "/staff/?since=<b>&outcome=<i>",
+    ):
         response = admin.get(url)
         assert response.status_code == 200, url
-        assert "<script>alert" not in response.text and "onerror=alert" not in \
-            response.text.replace("onerror=alert(1)&gt;", ""), url
+        assert (
+            "<script>alert" not in response.text
+            and "onerror=alert" not in response.text.replace("onerror=alert(1)&gt;", "")
+        ), url
         assert_no_active_content(response.text)
         csp = response.headers["Content-Security-Policy"]
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "no-referrer"
-    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in admin.get(
-        f"/staff/submissions/{sid}").text
+    assert (
+        "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"
+        in admin.get(f"/staff/submissions/{sid}").text
+    )
 
 
-text = st.one_of(st.text(max_size=300), st.sampled_from(
-    ["", "\x00", "\ud800".encode("utf-8", "surrogatepass").decode("latin-1"), "x" * 5000,
-     "cleared", "defer_until", "2026-02-30", "-1", "<script>", "' OR 1=1 --"]))
-form = st.dictionaries(st.sampled_from(["username", "password", "decision", "defer_until",
-                                        "note", "csrf_token", "extra", "role", "name"]),
-                       st.one_of(text, st.lists(text, max_size=3)), max_size=8)
+text = st.one_of(
+    st.text(max_size=300),
+    st.sampled_from(
+        [
+            "",
+            "\x00",
+            "\ud800".encode("utf-8", "surrogatepass").decode("latin-1"),
+            "x" * 5000,
+            "cleared",
+            "defer_until",
+            "2026-02-30",
+            "-1",
+            "<script>",
+            "' OR 1=1 --",
+        ]
+    ),
+)
+form = st.dictionaries(
+    st.sampled_from(
+        [
+            "username",
+            "password",
+            "decision",
+            "defer_until",
+            "note",
+            "csrf_token",
+            "extra",
+            "role",
+            "name",
+        ]
+    ),
+    st.one_of(text, st.lists(text, max_size=3)),
+    max_size=8,
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
@@ -177,8 +237,10 @@ def test_hostile_posts_and_filters_never_break_staff_pages(tmp_path_factory, dat
     login_page = client.get("/staff/login")
     token = csrf_token(login_page.text)
     if where != "login":
-        client.post("/staff/login", data={"csrf_token": token, "username": "fuzz-admin",
-                                          "password": PASSWORD})
+        client.post(
+            "/staff/login",
+            data={"csrf_token": token, "username": "fuzz-admin", "password": PASSWORD},
+        )
         token = csrf_token(client.get("/staff/day").text)
     if "csrf_token" not in data:
         data = {**data, "csrf_token": token}
@@ -189,16 +251,19 @@ def test_hostile_posts_and_filters_never_break_staff_pages(tmp_path_factory, dat
         response = client.post(f"/staff/submissions/{app.config['FUZZ_ID']}/decision", data=data)
     else:
         url = {"queue": "/staff/", "day": "/staff/day", "audit": "/staff/audit"}[where]
-        response = client.get(url, query_string={k: v for k, v in data.items()
-                                                 if isinstance(v, str)})
+        response = client.get(
+            url, query_string={k: v for k, v in data.items() if isinstance(v, str)}
+        )
     assert response.status_code in (200, 302, 400, 401, 413, 422, 429), response.status_code
     assert "Traceback" not in response.text
     decisions_after = rows(app, "SELECT count(*) AS n FROM decisions")[0]["n"]
-    valid = data.get("decision") in ("cleared", "refer_dermatology", "consult") and \
-        data.get("csrf_token") == token and where == "decision" and \
-        len(str(data.get("note", ""))) <= 2000
-    assert decisions_after == decisions_before + (1 if valid and response.status_code == 302
-                                                  else 0)
+    valid = (
+        data.get("decision") in ("cleared", "refer_dermatology", "consult")
+        and data.get("csrf_token") == token
+        and where == "decision"
+        and len(str(data.get("note", ""))) <= 2000
+    )
+    assert decisions_after == decisions_before + (1 if valid and response.status_code == 302 else 0)
     if response.status_code == 302:
         assert valid or where == "login" or where in ("queue", "day", "audit")
 
@@ -210,14 +275,25 @@ def _fuzz_app(tmp_path_factory):
     """One app and database for every fuzz example (building one per example is slow)."""
     if "app" not in _FUZZ:
         from screening.db import init_db
+
         folder = tmp_path_factory.mktemp("fuzz")
         init_db(folder / "db")
-        app = create_app({"SECRET_KEY": "fuzz", "DATABASE": str(folder / "db"), "TESTING": True,
-                          "LOGIN_MAX_FAILURES": 10_000})
+        app = create_app(
+            {
+                "SECRET_KEY": "fuzz",
+                "DATABASE": str(folder / "db"),
+                "TESTING": True,
+                "LOGIN_MAX_FAILURES": 10_000,
+            }
+        )
         with app.app_context():
             app.config["FUZZ_ID"] = import_answers(
-                get_db(), valid_answers(), app.extensions["questionnaire"],
-                app.extensions["rules"], TODAY)
+                get_db(),
+                valid_answers(),
+                app.extensions["questionnaire"],
+                app.extensions["rules"],
+                TODAY,
+            )
         make_user(app, "fuzz-admin", "admin")
         _FUZZ["app"] = app
     return _FUZZ["app"]
@@ -225,6 +301,7 @@ def _fuzz_app(tmp_path_factory):
 
 def test_a_staff_review_at_debug_level_logs_no_health_data(gunicorn):
     from test_logs import ANSWERS
+
     server = gunicorn(workers=2, debug_logs=True)
     sid = seed(server.database, **{**ANSWERS, "appointment_date": TODAY.isoformat()})
     base = server.url
@@ -234,14 +311,20 @@ def test_a_staff_review_at_debug_level_logs_no_health_data(gunicorn):
     page = dana.get(base + f"/staff/submissions/{sid}", timeout=30)
     assert "Canary note about my scarring" in page.text
     note = "Canarydecision note for Zephyrine"
-    response = dana.post(base + f"/staff/submissions/{sid}/decision", timeout=30, data={
-        "csrf_token": csrf_token(page.text), "decision": "consult", "note": note})
+    response = dana.post(
+        base + f"/staff/submissions/{sid}/decision",
+        timeout=30,
+        data={"csrf_token": csrf_token(page.text), "decision": "consult", "note": note},
+    )
     assert response.status_code == 200  # followed the redirect back to the page
     pdf = dana.get(base + f"/staff/submissions/{sid}/summary.pdf", timeout=60)
     assert pdf.headers["Content-Type"] == "application/pdf"
     assert dana.get(base + f"/staff/day/{TODAY.isoformat()}.pdf", timeout=60).ok
-    dana.post(base + "/staff/search/day", timeout=30, data={
-        "csrf_token": csrf_token(page.text), "q": "Zephyrine", "back": "/staff/day"})
+    dana.post(
+        base + "/staff/search/day",
+        timeout=30,
+        data={"csrf_token": csrf_token(page.text), "q": "Zephyrine", "back": "/staff/day"},
+    )
     dana.post(base + "/staff/logout", data={"csrf_token": csrf_token(page.text)}, timeout=30)
     output = server.output()
     assert '"POST /staff/login HTTP/1.1" 302' in output and "[DEBUG]" in output

@@ -42,11 +42,13 @@ def test_changing_the_rules_never_changes_stored_flags(app, tmp_path, runner):
     # The clinic edits rules.yaml: type V skin is no longer flagged.
     text = (ROOT / "rules.yaml").read_text()
     edited = tmp_path / "rules.yaml"
-    edited.write_text(text.replace('skin_type in ["type_4", "type_5", "type_6"]',
-                                   'skin_type in ["type_6"]'))
+    edited.write_text(
+        text.replace('skin_type in ["type_4", "type_5", "type_6"]', 'skin_type in ["type_6"]')
+    )
     assert edited.read_text() != text
-    later = create_app({"SECRET_KEY": "x", "DATABASE": app.config["DATABASE"],
-                        "RULES_PATH": str(edited)})
+    later = create_app(
+        {"SECRET_KEY": "x", "DATABASE": app.config["DATABASE"], "RULES_PATH": str(edited)}
+    )
     assert later.extensions["rules"].version != before["rules_version"]
     assert one(app, "SELECT flags, outcome, rules_version FROM submissions") == before
     stored = one(app, "SELECT text FROM rules_versions WHERE hash = ?", [before["rules_version"]])
@@ -55,7 +57,9 @@ def test_changing_the_rules_never_changes_stored_flags(app, tmp_path, runner):
 
 def test_a_rule_that_fails_while_judging_still_stores_the_submission(tmp_path, caplog):
     rules = tmp_path / "rules.yaml"
-    rules.write_text((ROOT / "rules.yaml").read_text() + """
+    rules.write_text(
+        (ROOT / "rules.yaml").read_text()
+        + """
 - id: broken-at-runtime
   when: age / 0 > 1
   severity: prep
@@ -65,11 +69,14 @@ def test_a_rule_that_fails_while_judging_still_stores_the_submission(tmp_path, c
   examples:
     - {answers: {}, fires: false}
     - {answers: {active_acne: true}, fires: false}
-""")
+"""
+    )
     from screening.db import init_db
+
     init_db(tmp_path / "db")
-    app = create_app({"SECRET_KEY": "x", "DATABASE": str(tmp_path / "db"),
-                      "RULES_PATH": str(rules)})
+    app = create_app(
+        {"SECRET_KEY": "x", "DATABASE": str(tmp_path / "db"), "RULES_PATH": str(rules)}
+    )
     path = tmp_path / "answers.json"
     path.write_text(json.dumps(valid_answers(notes="my private note")))
     result = app.test_cli_runner().invoke(args=["submissions", "import", str(path)])

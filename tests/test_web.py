@@ -17,6 +17,7 @@ def test_security_headers_on_every_page(client):
 
 def test_hsts_and_secure_cookies_with_https(tmp_path):
     from screening import create_app
+
     app = create_app({"SECRET_KEY": "x", "DATABASE": str(tmp_path / "db"), "HTTPS": True})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     response = app.test_client().get("/")
@@ -31,8 +32,7 @@ def test_post_without_csrf_token_is_refused_politely(client):
 
 def test_a_body_over_the_limit_gets_a_polite_413(client):
     page = client.get("/")
-    response = client.post("/start", data={"csrf_token": csrf_token(page.text),
-                                           "x": "a" * 70_000})
+    response = client.post("/start", data={"csrf_token": csrf_token(page.text), "x": "a" * 70_000})
     assert response.status_code == 413 and "Too much text" in response.text
 
 
@@ -40,6 +40,7 @@ def test_a_crash_shows_the_500_page_without_a_traceback(app, client):
     @app.get("/boom")
     def boom():
         raise RuntimeError("secret answer text")
+
     response = client.get("/boom")
     assert response.status_code == 500
     assert "Something went wrong" in response.text
@@ -49,12 +50,14 @@ def test_a_crash_shows_the_500_page_without_a_traceback(app, client):
 def test_forms_work_over_https_without_a_referer(tmp_path):
     from screening import create_app
     from screening.db import init_db
+
     init_db(tmp_path / "db")
     app = create_app({"SECRET_KEY": "x", "DATABASE": str(tmp_path / "db"), "HTTPS": True})
     client = app.test_client()
     page = client.get("/", base_url="https://clinic.example")
-    response = client.post("/start", base_url="https://clinic.example",
-                           data={"csrf_token": csrf_token(page.text)})
+    response = client.post(
+        "/start", base_url="https://clinic.example", data={"csrf_token": csrf_token(page.text)}
+    )
     assert response.status_code == 302 and response.location.endswith("/step/about")
 
 

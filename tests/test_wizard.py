@@ -27,7 +27,9 @@ def test_full_walk_to_submit_stores_typed_answers(wizard, app, client):
     assert stored["cold_sore_now"] is False and stored["active_acne"] is False
     assert stored["treatment_areas"] == ["full_face"] and stored["recent_procedures"] == []
     assert stored["notes"] == "Line one\nline two" and stored["medications_list"] is None
-    assert stored["attest"] is True and set(stored) == set(app.extensions["questionnaire"].questions)
+    assert stored["attest"] is True and set(stored) == set(
+        app.extensions["questionnaire"].questions
+    )
     assert row["rules_version"] and row["outcome"]
 
 
@@ -44,8 +46,9 @@ def test_the_draft_cookie_is_renewed_by_each_save_not_by_each_page_view(wizard, 
     from email.utils import parsedate_to_datetime
 
     def expiry(response):
-        cookie = next(c for c in response.headers.getlist("Set-Cookie")
-                      if c.startswith("screening="))
+        cookie = next(
+            c for c in response.headers.getlist("Set-Cookie") if c.startswith("screening=")
+        )
         return parsedate_to_datetime(re.search(r"Expires=([^;]+)", cookie).group(1))
 
     started = expiry(wizard.start())
@@ -80,8 +83,10 @@ def test_a_draft_older_than_24_hours_is_not_resumed(wizard, app, client):
     wizard.start()
     wizard.post_step("about", valid_answers())
     conn = sqlite3.connect(app.config["DATABASE"])
-    conn.execute("UPDATE submissions SET updated_at = ?", [
-        (dt.datetime.now(dt.UTC) - dt.timedelta(hours=25)).isoformat()])
+    conn.execute(
+        "UPDATE submissions SET updated_at = ?",
+        [(dt.datetime.now(dt.UTC) - dt.timedelta(hours=25)).isoformat()],
+    )
     conn.commit()
     conn.close()
     page = client.get("/step/skin")
@@ -122,11 +127,12 @@ BAD_VALUES = [
 
 @pytest.mark.parametrize("section, qid, bad, words", BAD_VALUES)
 def test_a_bad_value_gets_a_field_error_and_earlier_answers_are_kept(
-        wizard, client, app, section, qid, bad, words):
+    wizard, client, app, section, qid, bad, words
+):
     answers = valid_answers()
     wizard.start()
     order = [s.id for s in app.extensions["questionnaire"].steps]
-    for earlier in order[:order.index(section)]:
+    for earlier in order[: order.index(section)]:
         assert wizard.post_step(earlier, answers).status_code == 302
     before = rows(app, "SELECT answers FROM submissions")[0]["answers"]
     page = client.get(f"/step/{section}")
@@ -144,6 +150,7 @@ def test_a_bad_value_gets_a_field_error_and_earlier_answers_are_kept(
 
 def _form(app, section_id, answers):
     from helpers import form_data
+
     qn = app.extensions["questionnaire"]
     return form_data(next(s for s in qn.steps if s.id == section_id).step_questions, answers)
 
@@ -154,11 +161,15 @@ def test_show_if_question_appears_only_when_its_condition_holds(wizard, client, 
     wizard.post_step("about", answers)
     page = client.get("/step/skin")
     assert 'id="q-cold_sore_now"' in page.text
-    assert 'data-show-if="{&#34;cold_sores&#34;: &#34;yes&#34;}"\n     \n     hidden' in page.text \
-        or ('hidden>' in page.text.split('id="q-cold_sore_now"')[1][:200])
+    assert (
+        'data-show-if="{&#34;cold_sores&#34;: &#34;yes&#34;}"\n     \n     hidden' in page.text
+        or ("hidden>" in page.text.split('id="q-cold_sore_now"')[1][:200])
+    )
     # Without JavaScript: answering yes and sending asks the follow-up question.
     response = wizard.post_step("skin", {**answers, "cold_sores": True})
-    assert response.status_code == 422 and "Cold sore now: please choose an answer." in response.text
+    assert (
+        response.status_code == 422 and "Cold sore now: please choose an answer." in response.text
+    )
     response = wizard.post_step("skin", {**answers, "cold_sores": True, "cold_sore_now": True})
     assert response.status_code == 302
     # Changing the trigger back clears the hidden answer.
@@ -209,9 +220,16 @@ def test_change_from_the_review_page_saves_and_returns_there(wizard, client, app
     assert "Save and continue" in client.get("/step/products").text
 
 
-@pytest.mark.parametrize("signature, ok", [
-    ("  ANA   maría pérez ", True), ("Ana Maria Perez", False), ("Ana Pérez", False),
-    ("Ana Maria Perez Lopez", False), ("", False)])
+@pytest.mark.parametrize(
+    "signature, ok",
+    [
+        ("  ANA   maría pérez ", True),
+        ("Ana Maria Perez", False),
+        ("Ana Pérez", False),
+        ("Ana Maria Perez Lopez", False),
+        ("", False),
+    ],
+)
 def test_signature_must_match_the_full_name(wizard, client, app, signature, ok):
     answers = valid_answers(signature=signature)
     wizard.walk(answers)
@@ -236,10 +254,15 @@ def test_double_tap_stores_one_submission_and_the_token_dies(wizard, client, app
     wizard.walk(answers)
     page = client.get("/review")
     import re
+
     key = re.search(r'name="submit_key"[^>]*value="([^"]*)"', page.text).group(1)
     cookie = client.get_cookie("screening").value
-    data = {"csrf_token": csrf_token(page.text), "submit_key": key, "attest": "yes",
-            "signature": answers["full_name"]}
+    data = {
+        "csrf_token": csrf_token(page.text),
+        "submit_key": key,
+        "attest": "yes",
+        "signature": answers["full_name"],
+    }
     first = client.post("/review", data=data)
     # The second tap carries the same (old) cookie and the same form.
     other = app.test_client()
@@ -277,6 +300,8 @@ def test_the_done_page_gives_the_clinic_phone_when_configured(wizard, client, ap
     wizard.submit(answers)
     done = client.get("/done").text
     if phone:
-        assert f'Call Skin Clinic on <a href="tel:{str(phone).replace(" ", "")}">{phone}</a>.' in done
+        assert (
+            f'Call Skin Clinic on <a href="tel:{str(phone).replace(" ", "")}">{phone}</a>.' in done
+        )
     else:
         assert "Call Skin Clinic on" not in done

@@ -52,14 +52,19 @@ class Visitor:
         return response
 
     def get(self, path: str, **kwargs) -> requests.Response:
-        return self._keep(self.http.get(self.url(path), allow_redirects=False,
-                                        timeout=self.timeout, **kwargs))
+        return self._keep(
+            self.http.get(self.url(path), allow_redirects=False, timeout=self.timeout, **kwargs)
+        )
 
-    def post(self, path: str, data, session: requests.Session | None = None,
-             **kwargs) -> requests.Response:
+    def post(
+        self, path: str, data, session: requests.Session | None = None, **kwargs
+    ) -> requests.Response:
         http = session or self.http
-        return self._keep(http.post(self.url(path), data=data, allow_redirects=False,
-                                    timeout=self.timeout, **kwargs))
+        return self._keep(
+            http.post(
+                self.url(path), data=data, allow_redirects=False, timeout=self.timeout, **kwargs
+            )
+        )
 
     def form(self, path: str) -> tuple[requests.Response, dict[str, str]]:
         """Open a page and read its hidden fields, as a browser rendering the form would."""
@@ -117,8 +122,11 @@ class Client(Visitor):
 
         def tap(i, session):
             replies[i] = self.post("/review", data, session=session)
-        taps = [threading.Thread(target=tap, args=(0, None)),
-                threading.Thread(target=tap, args=(1, old))]
+
+        taps = [
+            threading.Thread(target=tap, args=(0, None)),
+            threading.Thread(target=tap, args=(1, old)),
+        ]
         for t in taps:
             t.start()
         for t in taps:
@@ -141,8 +149,7 @@ class Staff(Visitor):
 
     def log_in(self, username: str, password: str) -> requests.Response:
         _, fields = self.form("/staff/login")
-        return self.post("/staff/login", {**fields, "username": username,
-                                          "password": password})
+        return self.post("/staff/login", {**fields, "username": username, "password": password})
 
     def log_out(self) -> requests.Response:
         _, fields = self.form("/staff/day")  # every role's page has the log-out form

@@ -10,15 +10,31 @@ from __future__ import annotations
 import secrets
 import time
 
-from flask import (Blueprint, abort, current_app, redirect, render_template, request, session,
-                   url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from .. import current_questionnaire, current_rules, today
 from ..db import get_db
 from ..forms import build_forms, section_of
-from ..submissions import (InvalidAnswers, discard_draft, find_by_submit_key, find_draft,
-                           first_incomplete_step, get_submission, save_answers, start_draft,
-                           submit)
+from ..submissions import (
+    InvalidAnswers,
+    discard_draft,
+    find_by_submit_key,
+    find_draft,
+    first_incomplete_step,
+    get_submission,
+    save_answers,
+    start_draft,
+    submit,
+)
 
 bp = Blueprint("client", __name__)
 
@@ -55,8 +71,7 @@ def start():
     draft = _draft()
     if session.get("draft") and draft is None:
         session.pop("draft", None)
-    return render_template("client/start.html", draft=draft,
-                           steps=current_questionnaire().steps)
+    return render_template("client/start.html", draft=draft, steps=current_questionnaire().steps)
 
 
 @bp.post("/start")
@@ -99,9 +114,15 @@ def step(section_id: str):
     form = _forms()[section.id](saved=draft.answers, today=today())
     if request.method == "POST":
         going_back = request.form.get("nav") == "back"
-        previous = (url_for("client.step", section_id=steps[index - 1].id,
-                            next="review" if from_review else None)
-                    if index else url_for("client.start"))
+        previous = (
+            url_for(
+                "client.step",
+                section_id=steps[index - 1].id,
+                next="review" if from_review else None,
+            )
+            if index
+            else url_for("client.start")
+        )
         if form.validate():
             save_answers(get_db(), draft.id, form.answers(), qn)
             session.modified = True  # the cookie's expiry follows the draft's
@@ -115,10 +136,16 @@ def step(section_id: str):
             save_answers(get_db(), draft.id, form.valid_answers(), qn)
             session.modified = True
             return redirect(previous)
-    return render_template("client/step.html", form=form, section=section, steps=steps,
-                           index=index, questions=section.step_questions,
-                           answers=form.context, from_review=from_review
-                           ), 200 if not form.errors else 422
+    return render_template(
+        "client/step.html",
+        form=form,
+        section=section,
+        steps=steps,
+        index=index,
+        questions=section.step_questions,
+        answers=form.context,
+        from_review=from_review,
+    ), 200 if not form.errors else 422
 
 
 @bp.route("/review", methods=["GET", "POST"])
@@ -138,9 +165,16 @@ def review():
     status = 200
     if request.method == "POST" and form.validate():
         try:
-            submission_id = submit(get_db(), session.get("draft"), form.submit_key.data or None,
-                                   form.answers(), qn, current_rules(), today(),
-                                   current_app.config["DRAFT_HOURS"])
+            submission_id = submit(
+                get_db(),
+                session.get("draft"),
+                form.submit_key.data or None,
+                form.answers(),
+                qn,
+                current_rules(),
+                today(),
+                current_app.config["DRAFT_HOURS"],
+            )
         except InvalidAnswers as exc:
             section = first_incomplete_step(qn, {**draft.answers, **form.answers()}, today())
             if section is not None:
@@ -155,8 +189,9 @@ def review():
     if request.method == "POST":
         status = 422
     form.submit_key.data = secrets.token_urlsafe(16)
-    return render_template("client/review.html", form=form, qn=qn, answers=draft.answers,
-                           steps=qn.steps), status
+    return render_template(
+        "client/review.html", form=form, qn=qn, answers=draft.answers, steps=qn.steps
+    ), status
 
 
 def _submitted_with_this_key():
@@ -181,10 +216,13 @@ def done():
     if session.get("done") and session.get("done_until", 0) > time.time():
         submission = get_submission(get_db(), session["done"])
     flags = submission["flags"] if submission else []
-    return render_template("client/done.html", submission=submission,
-                           flags=[f for f in flags if f.get("client_message")],
-                           refer=any(f["severity"] == "refer" for f in flags),
-                           qn=current_questionnaire())
+    return render_template(
+        "client/done.html",
+        submission=submission,
+        flags=[f for f in flags if f.get("client_message")],
+        refer=any(f["severity"] == "refer" for f in flags),
+        qn=current_questionnaire(),
+    )
 
 
 @bp.route("/start-over", methods=["GET", "POST"])

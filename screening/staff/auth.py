@@ -21,8 +21,11 @@ from ..db import get_db, now, transaction
 
 ROLES = ("provider", "front_desk", "admin")
 # Who may do what: admin everything; provider all the front desk can, and decide.
-CAN = {"front_desk": {"front_desk", "provider", "admin"},
-       "provider": {"provider", "admin"}, "admin": {"admin"}}
+CAN = {
+    "front_desk": {"front_desk", "provider", "admin"},
+    "provider": {"provider", "admin"},
+    "admin": {"admin"},
+}
 LAST_SEEN_EVERY = dt.timedelta(seconds=30)  # write last_seen at most this often
 
 hasher = PasswordHasher()
@@ -68,10 +71,14 @@ def _ago(**delta) -> str:
 def load_user(session_id: str) -> StaffUser | None:
     """Check the session record on every request; end it if idle or the user is disabled."""
     db = get_db()
-    rows = list(db.query(
-        "SELECT s.id AS session_id, s.last_seen, s.user_id, u.username, u.name, u.role, "
-        "u.active FROM staff_sessions s JOIN users u ON u.id = s.user_id "
-        "WHERE s.id = ? AND s.revoked_at IS NULL", [session_id]))
+    rows = list(
+        db.query(
+            "SELECT s.id AS session_id, s.last_seen, s.user_id, u.username, u.name, u.role, "
+            "u.active FROM staff_sessions s JOIN users u ON u.id = s.user_id "
+            "WHERE s.id = ? AND s.revoked_at IS NULL",
+            [session_id],
+        )
+    )
     if not rows:
         return None
     row = rows[0]
@@ -84,16 +91,17 @@ def load_user(session_id: str) -> StaffUser | None:
         return None
     if row["last_seen"] < _ago(seconds=LAST_SEEN_EVERY.total_seconds()):
         with transaction(db):
-            db.execute("UPDATE staff_sessions SET last_seen = ? WHERE id = ?",
-                       [now(), session_id])
+            db.execute("UPDATE staff_sessions SET last_seen = ? WHERE id = ?", [now(), session_id])
     return StaffUser(row)
 
 
 @login_manager.unauthorized_handler
 def unauthorized():
     if g.get("idle_logoff"):
-        flash(f"You were logged off after {current_app.config['STAFF_IDLE_MINUTES']} minutes "
-              "without activity. Please log in again.")
+        flash(
+            f"You were logged off after {current_app.config['STAFF_IDLE_MINUTES']} minutes "
+            "without activity. Please log in again."
+        )
     else:
         flash(login_manager.login_message)
     return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
@@ -103,16 +111,20 @@ def revoke(session_id: str) -> bool:
     """End a session; True if this call ended it (False: it had already ended)."""
     db = get_db()
     with transaction(db):
-        cursor = db.execute("UPDATE staff_sessions SET revoked_at = ? WHERE id = ? "
-                            "AND revoked_at IS NULL", [now(), session_id])
+        cursor = db.execute(
+            "UPDATE staff_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+            [now(), session_id],
+        )
     return cursor.rowcount == 1
 
 
 def revoke_all(user_id: int) -> None:
     db = get_db()
     with transaction(db):
-        db.execute("UPDATE staff_sessions SET revoked_at = ? WHERE user_id = ? "
-                   "AND revoked_at IS NULL", [now(), user_id])
+        db.execute(
+            "UPDATE staff_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+            [now(), user_id],
+        )
 
 
 def begin_attempt(username: str, address: str) -> bool:
@@ -127,12 +139,15 @@ def begin_attempt(username: str, address: str) -> bool:
     window = _ago(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
     with transaction(db):
         count = db.execute(
-            "SELECT count(*) FROM login_attempts WHERE username = ? AND address = ? "
-            "AND at >= ?", [username, address, window]).fetchone()[0]
+            "SELECT count(*) FROM login_attempts WHERE username = ? AND address = ? AND at >= ?",
+            [username, address, window],
+        ).fetchone()[0]
         if count >= current_app.config["LOGIN_MAX_FAILURES"]:
             return False
-        db.execute("INSERT INTO login_attempts (username, address, at) VALUES (?, ?, ?)",
-                   [username, address, now()])
+        db.execute(
+            "INSERT INTO login_attempts (username, address, at) VALUES (?, ?, ?)",
+            [username, address, now()],
+        )
         db.execute("DELETE FROM login_attempts WHERE at < ?", [_ago(days=1)])
     return True
 
@@ -151,11 +166,14 @@ def authenticate(username: str, password: str, address: str) -> dict | None:
         ok = False
     if ok:
         with transaction(db):
-            db.execute("DELETE FROM login_attempts WHERE username = ? AND address = ?",
-                       [username, address])
+            db.execute(
+                "DELETE FROM login_attempts WHERE username = ? AND address = ?", [username, address]
+            )
             if hasher.check_needs_rehash(user["password_hash"]):
-                db.execute("UPDATE users SET password_hash = ? WHERE id = ?",
-                           [hash_password(password), user["id"]])
+                db.execute(
+                    "UPDATE users SET password_hash = ? WHERE id = ?",
+                    [hash_password(password), user["id"]],
+                )
     return user if ok else None
 
 
@@ -166,16 +184,27 @@ def start_session(user: dict) -> None:
     stamp = now()
     db = get_db()
     with transaction(db):
-        db.execute("INSERT INTO staff_sessions (id, user_id, created_at, last_seen) "
-                   "VALUES (?, ?, ?, ?)", [session_id, user["id"], stamp, stamp])
-    login_user(StaffUser({"session_id": session_id, "user_id": user["id"],
-                          "username": user["username"], "name": user["name"],
-                          "role": user["role"]}))
+        db.execute(
+            "INSERT INTO staff_sessions (id, user_id, created_at, last_seen) VALUES (?, ?, ?, ?)",
+            [session_id, user["id"], stamp, stamp],
+        )
+    login_user(
+        StaffUser(
+            {
+                "session_id": session_id,
+                "user_id": user["id"],
+                "username": user["username"],
+                "name": user["name"],
+                "role": user["role"],
+            }
+        )
+    )
     session.permanent = True
 
 
 def role_required(need: str):
     """Allow the view to staff who can do `need` (front_desk, provider or admin)."""
+
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
@@ -184,13 +213,20 @@ def role_required(need: str):
             if not current_user.can(need):
                 abort(403)
             return view(*args, **kwargs)
+
         return wrapped
+
     return decorator
 
 
 def safe_next(target: str | None) -> str | None:
     """A `next` that stays on this site: a local path only, never //host or a scheme."""
-    if not target or not target.startswith("/") or target.startswith("//") \
-            or "\\" in target or any(ord(c) < 32 for c in target):
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 32 for c in target)
+    ):
         return None
     return target

@@ -21,8 +21,10 @@ def _db():
 
 def _audit(db, action: str, detail: str) -> None:
     with transaction(db):
-        db.execute("INSERT INTO audit (at, username, action, detail) VALUES (?, ?, ?, ?)",
-                   [now(), "(command line)", action, detail])
+        db.execute(
+            "INSERT INTO audit (at, username, action, detail) VALUES (?, ?, ?, ?)",
+            [now(), "(command line)", action, detail],
+        )
 
 
 def _change(change, username: str, action: str, detail: str, *args) -> None:

@@ -6,8 +6,15 @@ import datetime as dt
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import (DateField, PasswordField, RadioField, SelectChoice, SelectField,
-                     StringField, TextAreaField)
+from wtforms import (
+    DateField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from .auth import ROLES
@@ -38,8 +45,7 @@ class DateRange:
 
     def __call__(self, form, field) -> None:
         if field.data is not None and not self.first <= field.data <= self.last:
-            raise ValidationError(f"Choose a date between {self.first.year} and "
-                                  f"{self.last.year}.")
+            raise ValidationError(f"Choose a date between {self.first.year} and {self.last.year}.")
 
 
 IN_RANGE = DateRange(dt.date(1900, 1, 1), dt.date(2999, 12, 31))
@@ -52,16 +58,26 @@ def no_control_characters(form, field) -> None:
         raise ValidationError("Please remove the special characters.")
 
 
-OUTCOME_LABELS = {"refer": "Refer", "defer": "Defer", "review": "Review", "prep": "Prep",
-                  "clear": "Clear"}
+OUTCOME_LABELS = {
+    "refer": "Refer",
+    "defer": "Defer",
+    "review": "Review",
+    "prep": "Prep",
+    "clear": "Clear",
+}
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Username", [InputRequired("Enter your username."), Length(max=64)],
-                           render_kw={"autocomplete": "username", "autocapitalize": "none"})
-    password = PasswordField("Password", [InputRequired("Enter your password."),
-                                          Length(max=200)],
-                             render_kw={"autocomplete": "current-password"})
+    username = StringField(
+        "Username",
+        [InputRequired("Enter your username."), Length(max=64)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none"},
+    )
+    password = PasswordField(
+        "Password",
+        [InputRequired("Enter your password."), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 class QueueFilterForm(FlaskForm):
@@ -70,11 +86,22 @@ class QueueFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    outcome = SelectField("Outcome", choices=[SelectChoice("", "Any outcome")] + [
-        SelectChoice(k, v) for k, v in OUTCOME_LABELS.items()], default="", validators=[Optional()])
-    decided = SelectField("Decision", choices=[
-        SelectChoice("no", "Not yet decided"), SelectChoice("yes", "Decided"),
-        SelectChoice("all", "All")], default="no")
+    outcome = SelectField(
+        "Outcome",
+        choices=[SelectChoice("", "Any outcome")]
+        + [SelectChoice(k, v) for k, v in OUTCOME_LABELS.items()],
+        default="",
+        validators=[Optional()],
+    )
+    decided = SelectField(
+        "Decision",
+        choices=[
+            SelectChoice("no", "Not yet decided"),
+            SelectChoice("yes", "Decided"),
+            SelectChoice("all", "All"),
+        ],
+        default="no",
+    )
     since = DateField("Submitted from", validators=[Optional(), IN_RANGE])
     until = DateField("Submitted until", validators=[Optional(), IN_RANGE])
 
@@ -90,17 +117,25 @@ class NameSearchForm(FlaskForm):
     """A name search is posted and kept in the session: client names stay out of URLs,
     browser history and access logs."""
 
-    q = StringField("Client name", validators=[Optional(), Length(max=100)],
-                    render_kw={"type": "search", "autocomplete": "off"})
+    q = StringField(
+        "Client name",
+        validators=[Optional(), Length(max=100)],
+        render_kw={"type": "search", "autocomplete": "off"},
+    )
 
 
 class DecisionForm(FlaskForm):
-    decision = RadioField("Decision", choices=[SelectChoice(k, v) for k, v in DECISIONS.items()],
-                          validators=[InputRequired("Choose a decision.")])
+    decision = RadioField(
+        "Decision",
+        choices=[SelectChoice(k, v) for k, v in DECISIONS.items()],
+        validators=[InputRequired("Choose a decision.")],
+    )
     defer_until = DateField("Defer until", validators=[Optional()])
-    note = TextAreaField("Note", [Length(max=2000, message="Keep the note to 2,000 characters."),
-                                  no_control_characters],
-                         render_kw={"rows": 4, "maxlength": 2000})
+    note = TextAreaField(
+        "Note",
+        [Length(max=2000, message="Keep the note to 2,000 characters."), no_control_characters],
+        render_kw={"rows": 4, "maxlength": 2000},
+    )
 
     def validate(self, extra_validators=None) -> bool:
         """A deferral needs its date (an empty date field alone is not an error)."""
@@ -116,8 +151,11 @@ class DecisionForm(FlaskForm):
 
 
 class NewUserForm(FlaskForm):
-    username = StringField("Username", [DataRequired("Enter a username."), Length(max=64)],
-                           render_kw={"autocomplete": "off", "autocapitalize": "none"})
+    username = StringField(
+        "Username",
+        [DataRequired("Enter a username."), Length(max=64)],
+        render_kw={"autocomplete": "off", "autocapitalize": "none"},
+    )
     name = StringField("Full name", [Optional(), Length(max=200), no_control_characters])
     role = SelectField("Role", choices=[SelectChoice(r, r.replace("_", " ")) for r in ROLES])
 

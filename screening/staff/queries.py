@@ -15,11 +15,13 @@ import sqlite_utils
 PAGE_SIZE = 50
 SQLITE_MAX = 2**63 - 1  # SQLite's largest integer; Python's have no limit
 ORDER = "outcome_rank, submitted_at, id"
-COLUMNS = ("id, client_name, date_of_birth, submitted_at, appointment_date, day, outcome, "
-           "flag_count, decision, "
-           # the date of a current "defer until" decision (the latest decision's)
-           "(SELECT d.defer_until FROM decisions d WHERE d.submission_id = submissions.id "
-           "ORDER BY d.at DESC, d.id DESC LIMIT 1) AS defer_until")
+COLUMNS = (
+    "id, client_name, date_of_birth, submitted_at, appointment_date, day, outcome, "
+    "flag_count, decision, "
+    # the date of a current "defer until" decision (the latest decision's)
+    "(SELECT d.defer_until FROM decisions d WHERE d.submission_id = submissions.id "
+    "ORDER BY d.at DESC, d.id DESC LIMIT 1) AS defer_until"
+)
 
 
 @dataclass
@@ -60,9 +62,17 @@ def local_midnight_utc(day: dt.date) -> str:
     return start.astimezone(dt.UTC).replace(microsecond=0).isoformat()
 
 
-def queue(db: sqlite_utils.Database, outcome: str | None = None, decided: str = "no",
-          since: dt.date | None = None, until: dt.date | None = None, name: str | None = None,
-          after: str | None = None, before: str | None = None, last: bool = False) -> Page:
+def queue(
+    db: sqlite_utils.Database,
+    outcome: str | None = None,
+    decided: str = "no",
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    name: str | None = None,
+    after: str | None = None,
+    before: str | None = None,
+    last: bool = False,
+) -> Page:
     """A page of submitted submissions: most severe first, then waiting longest first."""
     where, params = ["status = 'submitted'"], []
     if decided in ("no", "yes"):
@@ -87,8 +97,10 @@ def queue(db: sqlite_utils.Database, outcome: str | None = None, decided: str = 
         where.append(f"(outcome_rank, submitted_at, id) {'<' if descending else '>'} (?, ?, ?)")
         params.extend(cursor)
     order = ", ".join(f"{c} DESC" for c in ORDER.split(", ")) if descending else ORDER
-    sql = (f"SELECT {COLUMNS}, outcome_rank FROM submissions WHERE {' AND '.join(where)} "
-           f"ORDER BY {order} LIMIT {PAGE_SIZE + 1}")
+    sql = (
+        f"SELECT {COLUMNS}, outcome_rank FROM submissions WHERE {' AND '.join(where)} "
+        f"ORDER BY {order} LIMIT {PAGE_SIZE + 1}"
+    )
     rows = list(db.query(sql, params))
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
@@ -113,39 +125,60 @@ def day_clients(db: sqlite_utils.Database, day: dt.date, name: str | None = None
     if match:
         where.append("id IN (SELECT rowid FROM names_fts WHERE names_fts MATCH ?)")
         params.append(match)
-    return list(db.query(f"SELECT {COLUMNS} FROM submissions WHERE {' AND '.join(where)} "
-                         "ORDER BY name_key, id", params))
+    return list(
+        db.query(
+            f"SELECT {COLUMNS} FROM submissions WHERE {' AND '.join(where)} ORDER BY name_key, id",
+            params,
+        )
+    )
 
 
-def name_on_other_days(db: sqlite_utils.Database, day: dt.date, name: str | None,
-                       limit: int = 10) -> list[dict]:
+def name_on_other_days(
+    db: sqlite_utils.Database, day: dt.date, name: str | None, limit: int = 10
+) -> list[dict]:
     """Clients matching a name on dates other than `day`, nearest dates first: the front
     desk searched the wrong day (a client who booked for another date, or came early)."""
     match = name_match(name)
     if not match:
         return []
-    return list(db.query(
-        f"SELECT {COLUMNS} FROM submissions WHERE status = 'submitted' AND day != ? "
-        "AND id IN (SELECT rowid FROM names_fts WHERE names_fts MATCH ?) "
-        "ORDER BY abs(julianday(day) - julianday(?)), day, name_key LIMIT ?",
-        [day.isoformat(), match, day.isoformat(), limit]))
+    return list(
+        db.query(
+            f"SELECT {COLUMNS} FROM submissions WHERE status = 'submitted' AND day != ? "
+            "AND id IN (SELECT rowid FROM names_fts WHERE names_fts MATCH ?) "
+            "ORDER BY abs(julianday(day) - julianday(?)), day, name_key LIMIT ?",
+            [day.isoformat(), match, day.isoformat(), limit],
+        )
+    )
 
 
 def decisions(db: sqlite_utils.Database, submission_id: int) -> list[dict]:
     """A submission's decisions, newest first, with who made them."""
-    return list(db.query(
-        "SELECT d.decision, d.defer_until, d.note, d.at, u.username, u.name "
-        "FROM decisions d LEFT JOIN users u ON u.id = d.user_id "
-        "WHERE d.submission_id = ? ORDER BY d.at DESC, d.id DESC", [submission_id]))
+    return list(
+        db.query(
+            "SELECT d.decision, d.defer_until, d.note, d.at, u.username, u.name "
+            "FROM decisions d LEFT JOIN users u ON u.id = d.user_id "
+            "WHERE d.submission_id = ? ORDER BY d.at DESC, d.id DESC",
+            [submission_id],
+        )
+    )
 
 
-def audit_rows(db: sqlite_utils.Database, action: str | None = None, username: str | None = None,
-               submission_id: int | None = None, day: dt.date | None = None,
-               before: int | None = None, limit: int = 100) -> tuple[list[dict], bool]:
+def audit_rows(
+    db: sqlite_utils.Database,
+    action: str | None = None,
+    username: str | None = None,
+    submission_id: int | None = None,
+    day: dt.date | None = None,
+    before: int | None = None,
+    limit: int = 100,
+) -> tuple[list[dict], bool]:
     """Audit rows, newest first, and whether older ones exist."""
     where, params = ["1 = 1"], []
-    for column, value in (("action", action), ("username", username),
-                          ("submission_id", submission_id)):
+    for column, value in (
+        ("action", action),
+        ("username", username),
+        ("submission_id", submission_id),
+    ):
         if value:
             where.append(f"{column} = ?")
             params.append(value)
@@ -155,6 +188,10 @@ def audit_rows(db: sqlite_utils.Database, action: str | None = None, username: s
     if before:
         where.append("id < ?")
         params.append(before)
-    rows = list(db.query(f"SELECT * FROM audit WHERE {' AND '.join(where)} "
-                         f"ORDER BY id DESC LIMIT {limit + 1}", params))
+    rows = list(
+        db.query(
+            f"SELECT * FROM audit WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT {limit + 1}",
+            params,
+        )
+    )
     return rows[:limit], len(rows) > limit

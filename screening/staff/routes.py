@@ -6,8 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from flask import (Blueprint, abort, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
 from .. import audit, current_questionnaire, today
@@ -15,10 +14,27 @@ from ..db import get_db, now, transaction
 from ..questionnaire import age_on
 from ..submissions import get_submission
 from . import queries, users
-from .auth import (authenticate, begin_attempt, new_password, revoke, role_required, safe_next,
-                   start_session)
-from .forms import (DECISIONS, OUTCOME_LABELS, AuditFilterForm, DayForm, DecisionForm,
-                    LoginForm, NameSearchForm, NewUserForm, QueueFilterForm, decision_text)
+from .auth import (
+    authenticate,
+    begin_attempt,
+    new_password,
+    revoke,
+    role_required,
+    safe_next,
+    start_session,
+)
+from .forms import (
+    DECISIONS,
+    OUTCOME_LABELS,
+    AuditFilterForm,
+    DayForm,
+    DecisionForm,
+    LoginForm,
+    NameSearchForm,
+    NewUserForm,
+    QueueFilterForm,
+    decision_text,
+)
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 # A submission id in a URL: an int SQLite can hold (a bigger one is a 404, not a 500).
@@ -27,8 +43,14 @@ ID = f"int(max={queries.SQLITE_MAX})"
 
 @bp.app_context_processor
 def staff_names():
-    return {"DECISIONS": DECISIONS, "OUTCOME_LABELS": OUTCOME_LABELS, "age_on": age_on,
-            "local_time": local_time, "long_date": long_date, "decision_text": decision_text}
+    return {
+        "DECISIONS": DECISIONS,
+        "OUTCOME_LABELS": OUTCOME_LABELS,
+        "age_on": age_on,
+        "local_time": local_time,
+        "long_date": long_date,
+        "decision_text": decision_text,
+    }
 
 
 def long_date(day: dt.date | str) -> str:
@@ -60,8 +82,11 @@ def login():
         username, address = form.username.data.strip(), request.remote_addr or "?"
         if not begin_attempt(username, address):
             audit.record("login_refused", username=username[:64])
-            flash("Too many attempts. For your security, logging in with this name is paused "
-                  "for 15 minutes. An administrator can help sooner.", "error")
+            flash(
+                "Too many attempts. For your security, logging in with this name is paused "
+                "for 15 minutes. An administrator can help sooner.",
+                "error",
+            )
             status = 429
         else:
             user = authenticate(username, form.password.data, address)
@@ -98,15 +123,31 @@ def queue():
     valid = form.validate()
     args = {k: v for k, v in request.args.items() if k in form._fields and v}
     page = queries.queue(
-        get_db(), outcome=form.outcome.data or None, decided=form.decided.data or "no",
-        since=form.since.data if valid else None, until=form.until.data if valid else None,
-        name=session.get("search_queue"), after=request.args.get("after"),
-        before=request.args.get("before"), last=request.args.get("last") == "1")
+        get_db(),
+        outcome=form.outcome.data or None,
+        decided=form.decided.data or "no",
+        since=form.since.data if valid else None,
+        until=form.until.data if valid else None,
+        name=session.get("search_queue"),
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+        last=request.args.get("last") == "1",
+    )
     # No filter but the default "not yet decided": an empty page means nothing is waiting.
-    unfiltered = (not session.get("search_queue") and args.get("decided", "no") == "no"
-                  and not any(args.get(k) for k in ("outcome", "since", "until")))
-    return render_template("staff/queue.html", form=form, page=page, args=args,
-                           today=today(), search=_search_form("queue"), unfiltered=unfiltered)
+    unfiltered = (
+        not session.get("search_queue")
+        and args.get("decided", "no") == "no"
+        and not any(args.get(k) for k in ("outcome", "since", "until"))
+    )
+    return render_template(
+        "staff/queue.html",
+        form=form,
+        page=page,
+        args=args,
+        today=today(),
+        search=_search_form("queue"),
+        unfiltered=unfiltered,
+    )
 
 
 def _search_form(where: str) -> NameSearchForm:
@@ -145,9 +186,15 @@ def _submission_page(sub: dict, form: DecisionForm, status: int = 200):
     db = get_db()
     read = {qid for flag in sub["flags"] for qid in flag.get("fields", {})}
     return render_template(
-        "staff/submission.html", sub=sub, qn=current_questionnaire(), read=read, form=form,
-        history=queries.decisions(db, sub["id"]), version=sub["rules_version"],
-        age=age_on(sub["date_of_birth"], today())), status
+        "staff/submission.html",
+        sub=sub,
+        qn=current_questionnaire(),
+        read=read,
+        form=form,
+        history=queries.decisions(db, sub["id"]),
+        version=sub["rules_version"],
+        age=age_on(sub["date_of_birth"], today()),
+    ), status
 
 
 @bp.post(f"/submissions/<{ID}:submission_id>/decision")
@@ -163,12 +210,21 @@ def decide(submission_id: int):
         return _submission_page(sub, form, 422)
     defer = form.defer_until.data.isoformat() if form.decision.data == "defer_until" else None
     with transaction(db):
-        db.execute("INSERT INTO decisions (submission_id, decision, defer_until, note, user_id, "
-                   "at) VALUES (?, ?, ?, ?, ?, ?)",
-                   [submission_id, form.decision.data, defer, (form.note.data or "").strip(),
-                    current_user.id_number, now()])
-        db.execute("UPDATE submissions SET decision = ? WHERE id = ?",
-                   [form.decision.data, submission_id])
+        db.execute(
+            "INSERT INTO decisions (submission_id, decision, defer_until, note, user_id, "
+            "at) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                submission_id,
+                form.decision.data,
+                defer,
+                (form.note.data or "").strip(),
+                current_user.id_number,
+                now(),
+            ],
+        )
+        db.execute(
+            "UPDATE submissions SET decision = ? WHERE id = ?", [form.decision.data, submission_id]
+        )
     audit.record("decision", submission_id=submission_id, detail=form.decision.data)
     flash(f"Decision recorded: {decision_text(form.decision.data, defer)}.")
     return redirect(url_for("staff.submission", submission_id=submission_id))
@@ -184,11 +240,16 @@ def day():
     name = session.get("search_day")
     clients = queries.day_clients(get_db(), chosen, name)
     elsewhere = queries.name_on_other_days(get_db(), chosen, name) if name else []
-    return render_template("staff/day.html", form=form, day=chosen, clients=clients,
-                           elsewhere=elsewhere,
-                           search=_search_form("day"),
-                           prev_day=chosen - dt.timedelta(days=1),
-                           next_day=chosen + dt.timedelta(days=1))
+    return render_template(
+        "staff/day.html",
+        form=form,
+        day=chosen,
+        clients=clients,
+        elsewhere=elsewhere,
+        search=_search_form("day"),
+        prev_day=chosen - dt.timedelta(days=1),
+        next_day=chosen + dt.timedelta(days=1),
+    )
 
 
 @bp.get("/audit")
@@ -200,14 +261,18 @@ def audit_log():
     submission_id = form.submission.data if (form.submission.data or "").isdigit() else None
     before = request.args.get("before", "")
     before = int(before) if re.fullmatch(r"[0-9]{1,18}", before) else None
-    rows, older = queries.audit_rows(get_db(), action=form.action.data or None,
-                                     username=form.username.data or None,
-                                     submission_id=submission_id,
-                                     day=None if form.date.errors else form.date.data,
-                                     before=before)
+    rows, older = queries.audit_rows(
+        get_db(),
+        action=form.action.data or None,
+        username=form.username.data or None,
+        submission_id=submission_id,
+        day=None if form.date.errors else form.date.data,
+        before=before,
+    )
     args = {k: v for k, v in request.args.items() if k in form._fields and v}
-    return render_template("staff/audit.html", form=form, rows=rows, older=older, args=args,
-                           actions=audit.ACTIONS)
+    return render_template(
+        "staff/audit.html", form=form, rows=rows, older=older, args=args, actions=audit.ACTIONS
+    )
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -232,8 +297,9 @@ def users_page():
     created = form.username.data.strip() if password else None
     if created:  # an empty form for the next account
         form = NewUserForm(formdata=None)
-    return render_template("staff/users.html", form=form, users=users.all_users(db),
-                           created=created, password=password), status
+    return render_template(
+        "staff/users.html", form=form, users=users.all_users(db), created=created, password=password
+    ), status
 
 
 @bp.post("/users/<username>/disable")
@@ -257,6 +323,7 @@ def disable_user(username: str):
 def summary_pdf(submission_id: int):
     """One client's PDF summary, for the front desk and providers."""
     from .. import pdf
+
     db = get_db()
     data = pdf.summary_pdf(db, submission_id)
     if data is None:
@@ -270,6 +337,7 @@ def summary_pdf(submission_id: int):
 def day_pdf(day: str):
     """A day's batch: a cover page, then each client's summary on a new page."""
     from .. import pdf
+
     try:
         chosen = dt.date.fromisoformat(day)
     except ValueError:

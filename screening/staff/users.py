@@ -18,8 +18,9 @@ class UserError(Exception):
     """A mistake in a user change, worded for the admin."""
 
 
-def create(db: sqlite_utils.Database, username: str, role: str, password: str,
-           name: str | None = None) -> int:
+def create(
+    db: sqlite_utils.Database, username: str, role: str, password: str, name: str | None = None
+) -> int:
     username = username.strip()
     if not USERNAME.fullmatch(username) or not username.strip("."):
         raise UserError("a username is 1 to 64 letters, digits and . _ - @ + (no spaces)")
@@ -32,8 +33,9 @@ def create(db: sqlite_utils.Database, username: str, role: str, password: str,
             raise UserError(f"a user named '{username}' already exists")
         cur = db.execute(
             "INSERT INTO users (username, name, role, password_hash, active, created_at) "
-            "VALUES (?, ?, ?, ?, 1, ?)", [username, name or None, role, hash_password(password),
-                                          now()])
+            "VALUES (?, ?, ?, ?, 1, ?)",
+            [username, name or None, role, hash_password(password), now()],
+        )
         return cur.lastrowid
 
 
@@ -49,8 +51,10 @@ def disable(db: sqlite_utils.Database, username: str) -> dict:
     user = find(db, username)
     with transaction(db):
         db.execute("UPDATE users SET active = 0 WHERE id = ?", [user["id"]])
-        db.execute("UPDATE staff_sessions SET revoked_at = ? WHERE user_id = ? "
-                   "AND revoked_at IS NULL", [now(), user["id"]])
+        db.execute(
+            "UPDATE staff_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+            [now(), user["id"]],
+        )
     return user
 
 
@@ -59,13 +63,20 @@ def set_password(db: sqlite_utils.Database, username: str, password: str) -> dic
         raise UserError("a password needs at least 12 characters")
     user = find(db, username)
     with transaction(db):
-        db.execute("UPDATE users SET password_hash = ? WHERE id = ?",
-                   [hash_password(password), user["id"]])
-        db.execute("UPDATE staff_sessions SET revoked_at = ? WHERE user_id = ? "
-                   "AND revoked_at IS NULL", [now(), user["id"]])
+        db.execute(
+            "UPDATE users SET password_hash = ? WHERE id = ?", [hash_password(password), user["id"]]
+        )
+        db.execute(
+            "UPDATE staff_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+            [now(), user["id"]],
+        )
     return user
 
 
 def all_users(db: sqlite_utils.Database) -> list[dict]:
-    return list(db.query("SELECT id, username, name, role, active, created_at FROM users "
-                         "ORDER BY active DESC, username"))
+    return list(
+        db.query(
+            "SELECT id, username, name, role, active, created_at FROM users "
+            "ORDER BY active DESC, username"
+        )
+    )

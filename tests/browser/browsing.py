@@ -36,16 +36,32 @@ class Server:
         init_db(self.database)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "SCREENING_DATABASE": str(self.database),
-               "SCREENING_SECRET_KEY": "browser-tests-secret"}
+        env = {
+            **os.environ,
+            "SCREENING_DATABASE": str(self.database),
+            "SCREENING_SECRET_KEY": "browser-tests-secret",
+        }
         env.update({f"SCREENING_{k}": str(v) for k, v in settings.items()})
         self.env = env
-        self.log = open(folder / "server.log", "wb")
+        self.log = open(folder / "server.log", "wb")  # noqa: SIM115 - open until stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--preload",
-             "--bind", f"127.0.0.1:{self.port}", "screening:create_app()"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                "2",
+                "--preload",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "screening:create_app()",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -56,14 +72,22 @@ class Server:
                     break
                 time.sleep(0.2)
         self.stop()
-        raise RuntimeError("the server did not start: "
-                           + (folder / "server.log").read_text()[-2000:])
+        raise RuntimeError(
+            "the server did not start: " + (folder / "server.log").read_text()[-2000:]
+        )
 
     def flask(self, *args: str, input: str | None = None) -> str:
         """Run a `flask --app screening` command against this server's instance."""
-        result = subprocess.run([sys.executable, "-m", "flask", "--app", "screening", *args],
-                                cwd=ROOT, env=self.env, input=input, capture_output=True,
-                                text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "screening", *args],
+            cwd=ROOT,
+            env=self.env,
+            check=False,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0, result.stderr + result.stdout
         return result.stdout
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from browsing import screenshot
 from helpers import valid_answers
 from walk import QN, fill_step, option_id
-
-from browsing import screenshot
 
 AXE = Axe()
 
@@ -15,9 +14,12 @@ AXE = Axe()
 def serious_violations(page) -> list[str]:
     """axe-core's serious and critical violations on the page, one line each."""
     results = AXE.run(page)
-    return [f"{v['id']} ({v['impact']}): {v['help']} — "
-            + ", ".join(str(n["target"]) for n in v["nodes"][:3])
-            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + ", ".join(str(n["target"]) for n in v["nodes"][:3])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def check(page, name: str) -> None:
@@ -57,8 +59,9 @@ def test_every_client_page_has_no_serious_axe_violations(server, request, size):
 def tab_to(page, selector: str, limit: int = 80) -> None:
     """Press Tab until the element matching `selector` has focus."""
     for _ in range(limit):
-        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)",
-                         selector):
+        if page.evaluate(
+            "s => document.activeElement && document.activeElement.matches(s)", selector
+        ):
             return
         page.keyboard.press("Tab")
     raise AssertionError(f"could not reach {selector} with the Tab key")

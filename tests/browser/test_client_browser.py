@@ -5,24 +5,25 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from browsing import DOCS, screenshot
 from helpers import valid_answers
 from walk import QN, fill_step, sign_and_send, walk
-
-from browsing import DOCS, screenshot
 
 
 def stored(server):
     conn = sqlite3.connect(server.database)
     try:
         return conn.execute(
-            "SELECT status, answers, outcome FROM submissions ORDER BY id DESC").fetchall()
+            "SELECT status, answers, outcome FROM submissions ORDER BY id DESC"
+        ).fetchall()
     finally:
         conn.close()
 
 
 def test_a_client_on_a_phone_completes_it_by_tapping_and_typing(server, phone):
-    answers = valid_answers(full_name="Zoë Phone", signature="Zoë Phone",
-                            retinoid_last_use="still_using")
+    answers = valid_answers(
+        full_name="Zoë Phone", signature="Zoë Phone", retinoid_last_use="still_using"
+    )
     walk(phone, server.url, answers, tap=True)
     screenshot(phone, "phone-review")
     review = phone.inner_text("main")
@@ -88,11 +89,11 @@ def test_a_follow_up_question_appears_when_its_trigger_is_answered(server, phone
 
 
 def test_the_whole_questionnaire_works_without_javascript(server, browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844},
-                                  java_script_enabled=False)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
     page = context.new_page()
-    answers = valid_answers(full_name="No Script", signature="No Script", cold_sores=True,
-                            cold_sore_now=False)
+    answers = valid_answers(
+        full_name="No Script", signature="No Script", cold_sores=True, cold_sore_now=False
+    )
     page.goto(server.url + "/")
     page.click("text=Start the questionnaire")
     for section in QN.steps:

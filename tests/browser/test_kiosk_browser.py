@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from browsing import screenshot
 from helpers import valid_answers
 from walk import fill_step, sign_and_send, walk
-
-from browsing import screenshot
 
 SECRET = "Kiosk Previous-Client"
 

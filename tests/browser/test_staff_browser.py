@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from browsing import DOCS, screenshot
 from helpers import PASSWORD, valid_answers
 from pypdf import PdfReader
-
-from browsing import DOCS, screenshot
 
 AXE = Axe()
 TODAY = dt.date.today().isoformat()
@@ -32,12 +31,24 @@ def clinic(server, tmp_path_factory):
     ]
     for name, overrides in people:
         path = folder / f"{name}.json"
-        path.write_text(json.dumps(valid_answers(full_name=name, signature=name,
-                                                 appointment_date=TODAY, **overrides)))
+        path.write_text(
+            json.dumps(
+                valid_answers(full_name=name, signature=name, appointment_date=TODAY, **overrides)
+            )
+        )
         server.flask("submissions", "import", str(path))
     for username, role in (("dana", "provider"), ("frank", "front_desk"), ("ada", "admin")):
-        server.flask("users", "create", username, "--role", role, "--name",
-                     f"{username.title()} Staff", "--password-stdin", input=PASSWORD + "\n")
+        server.flask(
+            "users",
+            "create",
+            username,
+            "--role",
+            role,
+            "--name",
+            f"{username.title()} Staff",
+            "--password-stdin",
+            input=PASSWORD + "\n",
+        )
     return server
 
 
@@ -50,8 +61,11 @@ def log_in(page, base: str, username: str) -> None:
 
 def serious(page) -> list[str]:
     results = AXE.run(page)
-    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]
-            if v["impact"] in ("serious", "critical")]
+    return [
+        f"{v['id']}: {v['help']}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def test_a_provider_decides_on_the_most_severe_submission(clinic, desktop):
@@ -109,15 +123,20 @@ def test_staff_pages_have_no_serious_axe_violations(clinic, request, size):
     screenshot(page, f"{size}-staff-login-errors")
     log_in(page, clinic.url, "ada")
     page.wait_for_url("**/staff/")
-    for name, url in [("queue", "/staff/?decided=all"), ("day", "/staff/day"),
-                      ("empty day", "/staff/day?date=2001-01-01"),
-                      ("audit", "/staff/audit"), ("users", "/staff/users")]:
+    for name, url in [
+        ("queue", "/staff/?decided=all"),
+        ("day", "/staff/day"),
+        ("empty day", "/staff/day?date=2001-01-01"),
+        ("audit", "/staff/audit"),
+        ("users", "/staff/users"),
+    ]:
         page.goto(clinic.url + url)
         assert serious(page) == [], name
         # Wide tables scroll inside their box; the page itself never slides sideways (the
         # day page's hidden "for <name>" link text once widened it to 636 px on a phone).
-        assert page.evaluate("document.documentElement.scrollWidth"
-                             " <= document.documentElement.clientWidth"), name
+        assert page.evaluate(
+            "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        ), name
         screenshot(page, f"{size}-staff-{name}")
     page.goto(clinic.url + "/staff/?decided=all")
     page.locator("tbody tr a").first.click()
