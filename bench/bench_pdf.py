@@ -27,9 +27,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from helpers import valid_answers
 
-from screening import create_app, current_questionnaire, current_rules, pdf
-from screening.db import get_db, init_db
-from screening.submissions import import_answers
+from screening import create_app
+from screening.content import questionnaire as current_questionnaire
+from screening.content import rules as current_rules
+from screening.output import pdf
+from screening.store import get_db, init_db
+from screening.store.submissions import import_answers
 
 RATIO_TARGET = 2.0  # a summary may cost at most twice a plain document of its text
 GROWTH_TARGET = 0.20  # resident memory may grow less than 20% from 50 to 500 renders

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
+import sys
 
-from flask import Flask, current_app
+import click
+from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from . import config, db, questionnaire
+from . import cli, config, content, store, vocab, web
+from .client.routes import bp as client_bp
+from .output import display
+from .staff.auth import login_manager
+from .staff.routes import bp as staff_bp
 
 csrf = CSRFProtect()
 
@@ -25,23 +30,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     _finish_config(app)
-    _load_content(app)
+    try:
+        content.load(app)
+    except content.ContentError as exc:
+        _stop(str(exc))
 
-    db.init_app(app)
+    store.init_app(app)
     csrf.init_app(app)
-    from . import web
-
     web.init_app(app)
-    from .client.routes import bp as client_bp
-
+    app.jinja_env.globals.update(vocab.jinja_globals())
+    display.init_app(app)
     app.register_blueprint(client_bp)
-    from .staff.auth import login_manager
-    from .staff.routes import bp as staff_bp
-
     login_manager.init_app(app)
     app.register_blueprint(staff_bp)
-    from . import cli
-
     cli.init_app(app)
     return app
 
@@ -52,7 +53,7 @@ def _finish_config(app: Flask) -> None:
         # SCREENING_* values are parsed as JSON, so an all-digit key arrives as a number
         # (and every page would fail to sign its cookie): take the text as it was set.
         app.config["SECRET_KEY"] = os.environ.get("SCREENING_SECRET_KEY", str(key))
-    if not app.config.get("SECRET_KEY"):
+    if not app.config.get("SECRET_KEY") and not _rules_command():
         _stop(
             "no SECRET_KEY: run `make run` (it writes instance/config.py), or set "
             "SCREENING_SECRET_KEY"
@@ -61,35 +62,21 @@ def _finish_config(app: Flask) -> None:
     app.config["PREFERRED_URL_SCHEME"] = "https" if app.config["HTTPS"] else "http"
 
 
-def _load_content(app: Flask) -> None:
-    """Load questionnaire.yaml and rules.yaml once; a problem stops start-up with its message."""
-    try:
-        app.extensions["questionnaire"] = questionnaire.load(app.config["QUESTIONNAIRE_PATH"])
-    except questionnaire.QuestionnaireError as exc:
-        _stop(str(exc))
-    from . import rules
-
-    try:
-        app.extensions["rules"] = rules.load(
-            app.config["RULES_PATH"], app.extensions["questionnaire"]
-        )
-    except rules.RulesError as exc:
-        _stop(str(exc))
+def _rules_command() -> bool:
+    """Whether this process is `flask ... rules ...`: a clinic checks its rules file on a
+    laptop before it ever serves the app, so those commands need no SECRET_KEY."""
+    if click.get_current_context(silent=True) is None:
+        return False  # gunicorn, or an app built in code
+    args, words = sys.argv[1:], []
+    while args:
+        arg = args.pop(0)
+        if arg in ("--app", "-A", "--env-file", "-e"):
+            args = args[1:]
+        elif not arg.startswith("-"):
+            words.append(arg)
+    return words[:1] == ["rules"]
 
 
 def _stop(message: str) -> None:
     """Stop start-up with one clear message and no traceback."""
     raise SystemExit(f"screening: cannot start: {message}")
-
-
-def current_questionnaire() -> questionnaire.Questionnaire:
-    return current_app.extensions["questionnaire"]
-
-
-def current_rules():
-    return current_app.extensions["rules"]
-
-
-def today() -> dt.date:
-    """The clinic's today (the server's local date)."""
-    return dt.date.today()

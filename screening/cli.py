@@ -1,22 +1,53 @@
-"""`flask --app screening ...` commands a clinic runs: submissions import, and the rules CLI.
+"""`flask --app screening ...` commands a clinic runs: init-db, submissions import, pdf,
+backup and demo here; `rules ...` in rules_cli.py, `users ...` in users_cli.py.
 
-Each command's docstring is its --help; mistakes become one clear line and exit 1.
+Each command's docstring is its --help, with an example; mistakes become one clear line
+and exit 1.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import random
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import current_questionnaire, current_rules, today
-from .db import connect
-from .submissions import InvalidAnswers, import_answers
+from . import demo
+from .content import questionnaire, rules, today
+from .rules_cli import rules_cli
+from .store import connect, init_db
+from .store.backup import BackupError, backup
+from .store.submissions import InvalidAnswers, import_answers
+from .users_cli import users_cli
 
 submissions_cli = AppGroup("submissions", help="Create submissions from answer files.")
+
+
+@contextmanager
+def database():
+    """The configured database, for one command."""
+    db = connect(current_app.config["DATABASE"])
+    try:
+        yield db
+    finally:
+        db.conn.close()
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create the database and its tables (safe to run twice).
+
+    Example: flask --app screening init-db
+    """
+    init_db(current_app.config["DATABASE"])
+    click.echo(f"Database ready: {current_app.config['DATABASE']}")
 
 
 @submissions_cli.command("import")
@@ -33,14 +64,14 @@ def import_command(file) -> None:
         raw = json.load(file)
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"{file.name}: not valid JSON (line {exc.lineno}: {exc.msg})")
-    db = connect(current_app.config["DATABASE"])
-    try:
-        submission_id = import_answers(db, raw, current_questionnaire(), current_rules(), today())
-    except InvalidAnswers as exc:
-        lines = "\n".join(f"  {qid}: {message}" for qid, message in exc.errors.items())
-        raise click.ClickException(f"{file.name}: nothing stored, fix these answers:\n{lines}")
-    finally:
-        db.conn.close()
+    with database() as db:
+        try:
+            submission_id = import_answers(db, raw, questionnaire(), rules(), today())
+        except InvalidAnswers as exc:
+            lines = "\n".join(f"  {qid}: {message}" for qid, message in exc.errors.items())
+            raise click.ClickException(
+                f"{file.name}: nothing stored, fix these answers:\n{lines}"
+            ) from None
     click.echo(submission_id)
 
 
@@ -61,12 +92,11 @@ def pdf_command(submission_id: int | None, day: str | None, output: str) -> None
     Examples: flask --app screening pdf 42 -o summary.pdf
               flask --app screening pdf --day 2026-11-25 -o today.pdf
     """
-    from . import pdf
+    from .output import pdf  # WeasyPrint loads only for commands that render
 
     if (submission_id is None) == (day is None):
         raise click.UsageError("give a SUBMISSION_ID or --day YYYY-MM-DD (one of them)")
-    db = connect(current_app.config["DATABASE"])
-    try:
+    with database() as db:
         if day is not None:
             try:
                 chosen = dt.date.fromisoformat(day)
@@ -79,24 +109,62 @@ def pdf_command(submission_id: int | None, day: str | None, output: str) -> None
             data = pdf.summary_pdf(db, submission_id)
             if data is None:
                 raise click.ClickException(f"no submitted screening with id {submission_id}")
-    finally:
-        db.conn.close()
     with open(output, "wb") as out:
         out.write(data)
     click.echo(f"Wrote {output} ({len(data):,} bytes).")
 
 
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@with_appcontext
+def backup_command(file: Path, force: bool) -> None:
+    """Copy the database to FILE while the app keeps serving, and check the copy.
+
+    Restore: stop the app, put the copy in place of the database, remove the old
+    database's -wal and -shm files, start the app (see docs/backup.md).
+
+    Example: flask --app screening backup /srv/backups/screening-$(date +%F).db
+    """
+    try:
+        result = backup(current_app.config["DATABASE"], file, replace=force)
+    except (BackupError, OSError, sqlite3.Error) as exc:
+        raise click.ClickException(f"backup failed, nothing written to {file}: {exc}") from None
+    click.echo(
+        f"Backed up {result.submissions} submissions ({result.size / 1e6:.1f} MB) "
+        f"to {result.path}; integrity check ok"
+    )
+
+
+@click.command("demo")
+@with_appcontext
+@click.option(
+    "--count",
+    default=200,
+    show_default=True,
+    type=click.IntRange(1, 1_000_000),
+    help="How many synthetic submissions to add.",
+)
+@click.option("--seed", "seed_value", default=None, type=int, help="Random seed (repeatable).")
+def demo_command(count: int, seed_value: int | None) -> None:
+    """Add realistic synthetic submissions (varied personas, dates around today), with
+    decisions by a demo provider on some of the older ones.
+
+    Example: flask --app screening demo --count 200
+    """
+    with database() as db:
+        added = demo.seed(db, questionnaire(), rules(), count, random.Random(seed_value), today())
+    click.echo(f"Added {added:,} demo submissions.")
+
+
 def init_app(app: Flask) -> None:
-    app.cli.add_command(pdf_command)
-    app.cli.add_command(submissions_cli)
-    from .rules_cli import rules_cli
-    from .staff.cli import users_cli
-
-    app.cli.add_command(rules_cli)
-    app.cli.add_command(users_cli)
-    from .demo import demo_command
-
-    app.cli.add_command(demo_command)
-    from .backup import backup_command
-
-    app.cli.add_command(backup_command)
+    for command in (
+        init_db_command,
+        submissions_cli,
+        pdf_command,
+        backup_command,
+        demo_command,
+        rules_cli,
+        users_cli,
+    ):
+        app.cli.add_command(command)

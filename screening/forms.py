@@ -25,6 +25,7 @@ from wtforms.validators import StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.widgets.core import clean_key
 
+from . import content
 from .questionnaire import Question, Questionnaire, Section
 
 YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
@@ -103,7 +104,7 @@ class StepForm(FlaskForm):
         self, *args, saved: dict[str, Any] | None = None, today: dt.date | None = None, **kwargs
     ):
         self.saved = dict(saved or {})
-        self.today = today or dt.date.today()
+        self.today = today or content.today()
         if "data" not in kwargs and request.method == "GET":
             kwargs["data"] = {q.id: to_field(q, self.saved.get(q.id)) for q in self.questions}
         super().__init__(*args, **kwargs)

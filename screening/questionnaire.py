@@ -193,14 +193,49 @@ class Section:
         return [q for q in self.questions if not q.on_review]
 
 
+@dataclass(frozen=True)
+class Identity:
+    """Which questions hold what a submission is filed and found under (`identity:` in the
+    file), so no question id is written in code."""
+
+    name: str
+    date_of_birth: str
+    appointment_date: str | None = None
+    phone: str | None = None
+
+
+# identity key -> (required, the question types it may name)
+IDENTITY_KEYS = {
+    "name": (True, ("text",)),
+    "date_of_birth": (True, ("date",)),
+    "appointment_date": (False, ("date",)),
+    "phone": (False, ("text",)),
+}
+
+
 @dataclass
 class Questionnaire:
     title: str
     version: str
     sections: list[Section]
     questions: dict[str, Question]
+    identity: Identity
     before_treatment: list[str] = field(default_factory=list)
     after_treatment: list[str] = field(default_factory=list)
+
+    def client_name(self, answers: dict[str, Any]) -> Any:
+        return answers.get(self.identity.name)
+
+    def date_of_birth(self, answers: dict[str, Any]) -> Any:
+        return answers.get(self.identity.date_of_birth)
+
+    def appointment_date(self, answers: dict[str, Any]) -> Any:
+        qid = self.identity.appointment_date
+        return answers.get(qid) if qid else None
+
+    def phone(self, answers: dict[str, Any]) -> Any:
+        qid = self.identity.phone
+        return answers.get(qid) if qid else None
 
     @property
     def steps(self) -> list[Section]:
@@ -338,8 +373,32 @@ def _build(path: Path, data: Any) -> Questionnaire:
         str(data.get("version", "1")),
         sections,
         questions,
+        _identity(data.get("identity"), questions, fail),
         **care,
     )
+
+
+def _identity(raw: Any, questions: dict[str, Question], fail) -> Identity:
+    keys = ", ".join(IDENTITY_KEYS)
+    if not isinstance(raw, dict):
+        fail("identity", f"expected a mapping of {keys} to question ids")
+    for key in raw:
+        if key not in IDENTITY_KEYS:
+            fail("identity", f"unknown key '{key}' (expected: {keys})")
+    for key, (required, types) in IDENTITY_KEYS.items():
+        qid = raw.get(key)
+        if qid is None:
+            if required:
+                fail("identity", f"needs '{key}': the question id that holds it")
+            continue
+        question = questions.get(qid)
+        if question is None:
+            fail("identity", f"{key}: '{qid}' is not a question id")
+        if question.type not in types:
+            fail("identity", f"{key}: '{qid}' is a {question.type} question, not {types[0]}")
+        if required and (not question.required or question.show_if):
+            fail("identity", f"{key}: '{qid}' must be a required question that is always asked")
+    return Identity(**raw)
 
 
 def _question(raw: Any, sid: str, fail) -> Question:

@@ -18,12 +18,11 @@ import rule_engine
 from rule_engine import DataType
 
 from .questionnaire import Questionnaire, age_on, parse_date
-from .rules_file import EXAMPLES_TODAY, SEVERITIES, Example, Rule, answer_problems, read_rules
+from .rules_file import EXAMPLES_TODAY, Example, Rule, answer_problems, read_rules
+from .vocab import CLEAR, SEVERITIES
 
 __all__ = [
-    "BASELINE",
     "EXAMPLES_TODAY",
-    "OUTCOMES",
     "SEVERITIES",
     "Evaluation",
     "Example",
@@ -36,52 +35,8 @@ __all__ = [
     "run_examples",
 ]
 
-OUTCOMES = SEVERITIES + ("clear",)
 RULE_ERROR = "rule-error"
 RULE_ERROR_CLIENT = "Your provider will go over some of your answers with you at your consultation."
-
-# A neutral answer set on which no rule fires except those that always do; each example's
-# answers are laid over it.
-BASELINE: dict[str, Any] = {
-    "full_name": "Alex Example",
-    "date_of_birth": "1980-06-15",
-    "phone": None,
-    "appointment_date": None,
-    "treatment_areas": ["full_face"],
-    "active_acne": False,
-    "eczema": "no",
-    "psoriasis_vitiligo": False,
-    "skin_infection": False,
-    "cold_sores": False,
-    "cold_sore_now": None,
-    "retinoid_last_use": "never",
-    "exfoliant_last_use": "never",
-    "isotretinoin": "never",
-    "photosensitizing_meds": False,
-    "blood_thinners": False,
-    "immunosuppressants": False,
-    "gold_therapy": False,
-    "medications_list": None,
-    "sunburn_recent": False,
-    "tan_recent": False,
-    "sun_planned": False,
-    "skin_type": "type_2",
-    "pregnant_or_breastfeeding": False,
-    "keloid_history": False,
-    "slow_healing": False,
-    "diabetes": False,
-    "autoimmune": False,
-    "radiation_to_area": False,
-    "smoker": False,
-    "anesthetic_allergy": False,
-    "recent_procedures": [],
-    "prior_co2": False,
-    "concerns": ["fine_lines"],
-    "downtime_ok": True,
-    "notes": None,
-    "attest": True,
-    "signature": "Alex Example",
-}
 
 _TYPES = {
     "boolean": DataType.BOOLEAN,
@@ -128,8 +83,10 @@ class RuleSet:
         path: Path,
         questionnaire: Questionnaire,
         warnings: list[str],
+        baseline: dict[str, Any],
     ):
         self.rules = rules
+        self.baseline = baseline  # the answers every rule example starts from
         self.text = text
         self.path = path
         self.questionnaire = questionnaire
@@ -152,7 +109,7 @@ class RuleSet:
                 flags.append((_RANK[rule.severity], index, self._flag(rule, answers, age, today)))
         flags.sort(key=lambda item: item[:2])
         ordered = [flag for _, _, flag in flags]
-        outcome = ordered[0]["severity"] if ordered else "clear"
+        outcome = ordered[0]["severity"] if ordered else CLEAR
         return Evaluation(self.version, outcome, ordered)
 
     def _thing(self, answers, today):
@@ -209,8 +166,8 @@ def context_for(questionnaire: Questionnaire) -> rule_engine.Context:
 
 
 def run_examples(ruleset: RuleSet, today: dt.date = EXAMPLES_TODAY) -> list[str]:
-    """Evaluate every rule's examples over BASELINE; return one line per failure."""
-    baseline = {qid: BASELINE.get(qid) for qid in ruleset.questionnaire.questions}
+    """Evaluate every rule's examples over the baseline; return one line per failure."""
+    baseline = ruleset.baseline
     name = ruleset.path.name
     failures = []
     for rule in ruleset.rules:
@@ -230,7 +187,7 @@ def run_examples(ruleset: RuleSet, today: dt.date = EXAMPLES_TODAY) -> list[str]
 def load(path: str | Path, questionnaire: Questionnaire) -> RuleSet:
     """Read, check and compile a rules file; raise RulesError listing every problem."""
     path = Path(path)
-    rules, text, problems, warnings = read_rules(path, questionnaire, context_for(questionnaire))
-    if problems:
-        raise RulesError(problems)
-    return RuleSet(rules, text, path, questionnaire, warnings)
+    found = read_rules(path, questionnaire, context_for(questionnaire))
+    if found.problems:
+        raise RulesError(found.problems)
+    return RuleSet(found.rules, found.text, path, questionnaire, found.warnings, found.baseline)

@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import questionnaire as questionnaire_module
+from . import content
 from . import rules as rules_module
 
 CLI_FLAG_KEYS = ("id", "severity", "fields", "staff_message", "client_message")
@@ -26,12 +26,9 @@ rules_option = click.option(
 
 
 def _questionnaire():
-    path = current_app.config.get("QUESTIONNAIRE_PATH")
-    if not path:
-        raise click.ClickException("QUESTIONNAIRE_PATH is not configured.")
     try:
-        return questionnaire_module.load(path)
-    except questionnaire_module.QuestionnaireError as exc:
+        return content.load_questionnaire(current_app.config["QUESTIONNAIRE_PATH"])
+    except content.ContentError as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -123,7 +120,7 @@ def evaluate_command(answers_file, today, rules_path):
         flask --app screening rules evaluate answers.json --today 2025-06-01
     """
     ruleset = _load(rules_path)
-    day = today.date() if today else dt.date.today()
+    day = today.date() if today else content.today()
     answers = _read_answers(answers_file, ruleset, day)
     result = ruleset.evaluate(answers, day).to_json()
     result["flags"] = [{key: flag[key] for key in CLI_FLAG_KEYS} for flag in result["flags"]]

@@ -16,8 +16,8 @@ import yaml
 
 from . import expressions
 from .questionnaire import Questionnaire
+from .vocab import SEVERITIES
 
-SEVERITIES = ("refer", "defer", "review", "prep")
 DERIVED = ("age", "today")
 EXAMPLES_TODAY = dt.date(2025, 6, 1)  # examples are judged on a fixed day so they never drift
 KEYS = ("id", "when", "severity", "staff", "client", "source", "examples")
@@ -61,29 +61,120 @@ def answer_problems(
     return problems
 
 
-def read_rules(path: Path, questionnaire: Questionnaire, context: rule_engine.Context):
-    """Return (rules, text, problems, warnings) for a rules file; problems name file and line."""
+@dataclass
+class RulesFile:
+    """What a rules file holds, and what is wrong with it (problems name file and line)."""
+
+    text: str = ""
+    rules: list[Rule] = field(default_factory=list)
+    baseline: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+TOP_KEYS = ("baseline", "rules")
+
+
+def read_rules(path: Path, questionnaire: Questionnaire, context: rule_engine.Context) -> RulesFile:
+    """Read a rules file: its rules, its examples' baseline, and every problem found."""
     name = path.name
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or "not UTF-8 text"
-        return [], "", [f"{path}: cannot read the file ({reason})"], []
+        return RulesFile(problems=[f"{path}: cannot read the file ({reason})"])
+    found = RulesFile(text=text)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        return [], text, [f"{name}:{mark.line + 1 if mark else 1}: not valid YAML: {problem}"], []
-    if not isinstance(data, list) or not isinstance(root, yaml.SequenceNode):
-        line = root.start_mark.line + 1 if root is not None else 1
-        problem = f"{name}:{line}: expected a list of rules, each starting with '- id:'"
-        return [], text, [problem], []
+        found.problems.append(f"{name}:{mark.line + 1 if mark else 1}: not valid YAML: {problem}")
+        return found
+    line = root.start_mark.line + 1 if root is not None else 1
+    if isinstance(data, list) and isinstance(root, yaml.SequenceNode):
+        rules_node, raw_rules, nodes = root, data, {}  # just the rules: a file to try things
+    elif isinstance(data, dict) and isinstance(root, yaml.MappingNode):
+        nodes = {str(key.value): (key, value) for key, value in root.value}
+        for key, (key_node, _) in nodes.items():
+            if key not in TOP_KEYS:
+                found.problems.append(
+                    f"{name}:{key_node.start_mark.line + 1}: unknown top-level key '{key}' "
+                    f"(expected: {', '.join(TOP_KEYS)})"
+                )
+        rules_node, raw_rules = nodes.get("rules", (None, None))[1], data.get("rules")
+        if not isinstance(raw_rules, list) or not isinstance(rules_node, yaml.SequenceNode):
+            at = rules_node.start_mark.line + 1 if rules_node is not None else line
+            found.problems.append(
+                f"{name}:{at}: expected 'rules:', a list of rules each starting with '- id:'"
+            )
+            return found
+    else:
+        found.problems.append(
+            f"{name}:{line}: expected a list of rules, each starting with '- id:'"
+        )
+        return found
+    found.baseline = _baseline(
+        name,
+        data.get("baseline") if nodes else None,
+        nodes.get("baseline"),
+        questionnaire,
+        found.problems,
+    )
     reader = _Reader(name, questionnaire, context)
-    for index, (node, raw) in enumerate(zip(root.value, data), 1):
+    for index, (node, raw) in enumerate(zip(rules_node.value, raw_rules), 1):
         reader.rule(index, node, raw)
-    return reader.rules, text, reader.problems, reader.warnings
+    found.rules = reader.rules
+    found.problems += reader.problems
+    found.warnings = reader.warnings
+    return found
+
+
+def neutral_answers(questionnaire: Questionnaire) -> dict[str, Any]:
+    """A complete, valid answer set that, as a rule of thumb, flags nothing: no, the first
+    choice, none of a list (its first choice where one is required), blank optional text,
+    "Example" for required text (and its copy where it must match), an adult's birth date."""
+    answers: dict[str, Any] = {}
+    for q in questionnaire.questions.values():
+        if q.type == "boolean":
+            answers[q.id] = q.must_be_true
+        elif q.type == "choice":
+            answers[q.id] = q.choice_ids[0]
+        elif q.type == "multi":
+            answers[q.id] = list(q.choice_ids[: q.min_selected])
+        elif q.type == "date" and q.required:
+            years = -40 if q.not_future else 1 if q.not_past else 0
+            answers[q.id] = EXAMPLES_TODAY.replace(year=EXAMPLES_TODAY.year + years).isoformat()
+        elif q.required:
+            answers[q.id] = "Example"
+        else:
+            answers[q.id] = None
+    for q in questionnaire.questions.values():
+        if q.matches:
+            answers[q.id] = answers.get(q.matches)
+    return answers
+
+
+def _baseline(name, raw, nodes, questionnaire: Questionnaire, problems: list[str]) -> dict:
+    """The answers every rule example starts from: the neutral answers with the file's
+    `baseline:` laid over them; they must be a valid, complete submission."""
+    at = nodes[0].start_mark.line + 1 if nodes else 1
+    if raw is not None and not isinstance(raw, dict):
+        problems.append(f"{name}:{at}: baseline: expected question ids and answers")
+        raw = {}
+    overrides = raw or {}
+    value_node = nodes[1] if nodes else None
+    lines = {}
+    if isinstance(value_node, yaml.MappingNode):
+        lines = {str(k.value): k.start_mark.line + 1 for k, _ in value_node.value}
+    for qid, message in answer_problems(questionnaire, overrides, EXAMPLES_TODAY).items():
+        problems.append(f"{name}:{lines.get(qid, at)}: baseline: {qid}: {message}")
+    answers = questionnaire.normalize({**neutral_answers(questionnaire), **overrides})
+    for qid, message in questionnaire.validate(answers, EXAMPLES_TODAY).items():
+        if qid not in overrides:
+            problems.append(f"{name}:{at}: baseline: {qid}: {message} (give it under 'baseline:')")
+    return answers
 
 
 class _Reader:

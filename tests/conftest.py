@@ -11,7 +11,7 @@ from helpers import (
 )
 
 from screening import create_app
-from screening.db import init_db
+from screening.store import init_db
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def cheap_argon2(monkeypatch):
     real cost each account or login takes about a second on a busy 2-core machine."""
     from argon2 import PasswordHasher
 
-    from screening.staff import auth
+    from screening.staff import accounts as auth
 
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     monkeypatch.setattr(auth, "hasher", cheap)
@@ -72,9 +72,11 @@ def cheap_argon2(monkeypatch):
 @pytest.fixture
 def submitted(app):
     """Import a submission from valid answers (with overrides); return its id."""
-    from screening import current_questionnaire, current_rules, today
-    from screening.db import get_db
-    from screening.submissions import import_answers
+    from screening.content import questionnaire as current_questionnaire
+    from screening.content import rules as current_rules
+    from screening.content import today
+    from screening.store import get_db
+    from screening.store.submissions import import_answers
 
     def make(**overrides) -> int:
         with app.app_context():

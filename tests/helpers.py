@@ -127,8 +127,8 @@ PASSWORD = "correct horse battery staple"
 
 def make_user(app, username: str, role: str, name: str | None = None) -> None:
     """Create a staff account directly in the database."""
-    from screening.db import get_db
-    from screening.staff import users
+    from screening.staff import accounts as users
+    from screening.store import get_db
 
     with app.app_context():
         users.create(get_db(), username, role, PASSWORD, name)

@@ -18,7 +18,7 @@ from pathlib import Path
 import requests
 
 from screening.config import ROOT
-from screening.db import init_db
+from screening.store import init_db
 
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 TESTS = Path(__file__).resolve().parent

@@ -19,9 +19,9 @@ from stored import assert_whole, content, integrity, persona, rows
 from visitor import Client
 
 from screening import create_app
-from screening.backup import BackupError, backup
-from screening.db import connect, init_db
-from screening.submissions import get_submission, import_answers
+from screening.store import connect, init_db
+from screening.store.backup import BackupError, backup
+from screening.store.submissions import get_submission, import_answers
 
 
 def fill(database, count: int, prefix: str = "Stored") -> dict[str, dict]:

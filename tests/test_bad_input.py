@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.test import EnvironBuilder
 
 from screening import create_app
-from screening.db import init_db
+from screening.store import init_db
 
 settings.register_profile(
     "bad-input",
@@ -308,9 +308,11 @@ STAFF_BAD_INPUT = settings(BAD_INPUT, max_examples=int(os.environ.get("BAD_INPUT
 def staff_app(tmp_path, cheap_argon2):
     """An app with three submitted screenings (one decided) and an admin logged in (argon2
     at its lowest cost: these tests are about input handling)."""
-    from screening import current_questionnaire, current_rules, today
-    from screening.db import get_db
-    from screening.submissions import import_answers
+    from screening.content import questionnaire as current_questionnaire
+    from screening.content import rules as current_rules
+    from screening.content import today
+    from screening.store import get_db
+    from screening.store.submissions import import_answers
 
     init_db(tmp_path / "db")
     app = create_app({"SECRET_KEY": "k", "DATABASE": str(tmp_path / "db")})

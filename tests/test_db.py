@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from screening import db as dbmod
-from screening.db import connect, get_db, init_db, transaction
+from screening.store import connect, get_db, init_db, transaction
+from screening.store import db as dbmod
 
 
 def test_a_request_gets_the_connection_the_last_one_gave_back(app):

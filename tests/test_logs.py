@@ -95,10 +95,12 @@ def test_a_staff_session_at_debug_level_logs_no_client_text(gunicorn, tmp_path):
     from helpers import PASSWORD
     from visitor import Staff
 
-    from screening import create_app, current_questionnaire, current_rules
-    from screening.db import get_db, init_db
-    from screening.staff import users
-    from screening.submissions import import_answers
+    from screening import create_app
+    from screening.content import questionnaire as current_questionnaire
+    from screening.content import rules as current_rules
+    from screening.staff import accounts as users
+    from screening.store import get_db, init_db
+    from screening.store.submissions import import_answers
 
     database = tmp_path / "staff-logs.db"
     init_db(database)
@@ -150,7 +152,7 @@ def test_weasyprint_messages_keep_their_wording_but_not_what_they_quote(caplog):
     """The same check without depending on this machine's fonts."""
     import logging
 
-    import screening.pdf  # noqa: F401 - configures WeasyPrint's loggers
+    import screening.output.pdf  # noqa: F401 - configures WeasyPrint's loggers
 
     caplog.set_level(logging.DEBUG)
     logging.getLogger("weasyprint").warning(

@@ -13,8 +13,8 @@ import pytest
 from helpers import TODAY, valid_answers
 from pypdf import PdfReader
 
-from screening import current_questionnaire
-from screening.db import get_db
+from screening.content import questionnaire as current_questionnaire
+from screening.store import get_db
 
 
 def text_of(data: bytes) -> list[str]:
@@ -23,7 +23,7 @@ def text_of(data: bytes) -> list[str]:
 
 
 def render(app, submission_id):
-    from screening import pdf
+    from screening.output import pdf
 
     with app.app_context():
         return pdf.summary_pdf(get_db(), submission_id)
@@ -45,7 +45,7 @@ def test_a_summary_has_the_name_outcome_every_flag_and_every_answer(app, submitt
     text = " ".join(pages)
     assert "Ana María Pérez" in pages[0] and "REFER" in pages[0]
     with app.app_context():
-        from screening.submissions import get_submission
+        from screening.store.submissions import get_submission
 
         sub = get_submission(get_db(), sid)
         qn = current_questionnaire()
@@ -169,7 +169,7 @@ def test_hostile_text_is_printed_as_text_and_fetches_nothing(app, submitted):
 
 
 def test_the_fetcher_serves_only_our_static_files(app):
-    from screening.pdf import STATIC, RefusedURL, _fetcher_class
+    from screening.output.pdf import STATIC, RefusedURL, _fetcher_class
 
     fetcher = _fetcher_class()()
     ok = fetcher.fetch((STATIC / "css" / "print.css").as_uri())
@@ -202,7 +202,7 @@ def test_a_day_batch_has_a_cover_and_each_summary_on_its_own_page(app, submitted
         signature="Other Day",
         appointment_date=(TODAY + dt.timedelta(days=2)).isoformat(),
     )
-    from screening import pdf
+    from screening.output import pdf
 
     with app.app_context():
         data = pdf.day_pdf(get_db(), TODAY)
@@ -267,7 +267,7 @@ def test_a_batch_frees_its_memory_before_it_returns(app, submitted):
         submitted(
             full_name=f"Client {i}", signature=f"Client {i}", appointment_date=TODAY.isoformat()
         )
-    from screening import pdf
+    from screening.output import pdf
 
     with app.app_context():
         pdf.day_pdf(get_db(), TODAY)  # caches and fonts

@@ -102,10 +102,13 @@ def test_typed_checks_name_the_question():
 
 
 GOOD = """
+identity: {name: n, date_of_birth: d}
 sections:
   - id: s
     title: S
     questions:
+      - {id: n, type: text, label: "Name", required: true}
+      - {id: d, type: date, label: "Born", required: true}
       - {id: a, type: boolean, label: "A"}
       - {id: b, type: choice, label: "B", choices: [{id: x, label: X}], show_if: {a: true}}
 """
@@ -148,6 +151,19 @@ BROKEN = [
         "question b: two choices have the same label",
     ),
     (
+        "no identity",
+        GOOD.replace("identity: {name: n, date_of_birth: d}", ""),
+        "identity: expected a mapping of name, date_of_birth",
+    ),
+    (
+        "identity naming an optional question",
+        GOOD.replace(
+            '{id: d, type: date, label: "Born", required: true}',
+            '{id: d, type: date, label: "Born"}',
+        ),
+        "identity: date_of_birth: 'd' must be a required question that is always asked",
+    ),
+    (
         "label read as a boolean",
         GOOD.replace('label: "A"', "label: Yes"),
         "question a: 'label' must be text",
@@ -171,7 +187,7 @@ def test_a_broken_questionnaire_stops_start_up_with_one_message(tmp_path, kind, 
 def test_the_good_fragment_loads(tmp_path):
     path = tmp_path / "q.yaml"
     path.write_text(GOOD)
-    assert list(load(path).questions) == ["a", "b"]
+    assert list(load(path).questions) == ["n", "d", "a", "b"]
 
 
 def test_every_choice_reads_as_its_own_words_on_the_step_pages(wizard, client):

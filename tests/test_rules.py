@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from screening import questionnaire as questionnaire_module
 from screening import rules
+from screening.vocab import OUTCOMES, SEVERITIES
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2025, 6, 1)
@@ -60,7 +61,7 @@ ALWAYS = ["sun-care", "moisturize"]
 
 
 def baseline(**changes):
-    return {**rules.BASELINE, **changes}
+    return {**RULESET.baseline, **changes}
 
 
 # --- the real rules.yaml -------------------------------------------------------------------
@@ -99,9 +100,9 @@ def test_each_example_fires_as_it_says(rule, example):
 
 
 def test_baseline_is_valid_and_fires_only_the_always_rules():
-    assert QUESTIONNAIRE.validate(rules.BASELINE, rules.EXAMPLES_TODAY) == {}
-    assert set(rules.BASELINE) == set(QUESTIONNAIRE.questions)
-    evaluation = RULESET.evaluate(rules.BASELINE, TODAY)
+    assert QUESTIONNAIRE.validate(RULESET.baseline, rules.EXAMPLES_TODAY) == {}
+    assert set(RULESET.baseline) == set(QUESTIONNAIRE.questions)
+    evaluation = RULESET.evaluate(RULESET.baseline, TODAY)
     assert [f["id"] for f in evaluation.flags] == ALWAYS
     assert evaluation.outcome == "prep"
 
@@ -219,10 +220,10 @@ def valid_answers(draw):
 
 def _check_evaluation(evaluation):
     assert all(f["id"] != "rule-error" for f in evaluation.flags)
-    ranks = [rules.SEVERITIES.index(f["severity"]) for f in evaluation.flags]
+    ranks = [SEVERITIES.index(f["severity"]) for f in evaluation.flags]
     assert ranks == sorted(ranks)
     assert evaluation.outcome == (evaluation.flags[0]["severity"] if evaluation.flags else "clear")
-    assert evaluation.outcome == rules.OUTCOMES[min(ranks, default=len(rules.SEVERITIES))]
+    assert evaluation.outcome == OUTCOMES.codes[min(ranks, default=len(SEVERITIES))]
     assert {"sun-care", "moisturize"} <= {f["id"] for f in evaluation.flags}
 
 
@@ -280,9 +281,23 @@ def test_yaml_error_names_the_line(tmp_path):
     assert len(problems) == 1 and problems[0].startswith("rules.yaml:12: not valid YAML:")
 
 
-def test_top_level_must_be_a_list(tmp_path):
-    assert problems_of("id: r1\n", tmp_path) == [
+def test_top_level_is_a_list_of_rules_or_rules_with_a_baseline(tmp_path):
+    assert problems_of("just text\n", tmp_path) == [
         "rules.yaml:1: expected a list of rules, each starting with '- id:'"
+    ]
+    assert problems_of("id: r1\n", tmp_path) == [
+        "rules.yaml:1: unknown top-level key 'id' (expected: baseline, rules)",
+        "rules.yaml:1: expected 'rules:', a list of rules each starting with '- id:'",
+    ]
+    with_baseline = "baseline:\n  smoker: true\nrules:\n" + rule_yaml()
+    assert load_text(with_baseline, tmp_path).baseline["smoker"] is True
+
+
+def test_a_bad_baseline_names_the_question(tmp_path):
+    text = "baseline:\n  smoker: maybe\n  colour: blue\nrules:\n" + rule_yaml()
+    assert problems_of(text, tmp_path) == [
+        "rules.yaml:2: baseline: smoker: Smoking or vaping: please answer yes or no.",
+        "rules.yaml:3: baseline: colour: not a question id in the questionnaire",
     ]
 
 

@@ -6,7 +6,7 @@ import pytest
 from helpers import csrf_token
 
 from screening import create_app
-from screening.db import init_db
+from screening.store import init_db
 
 
 @pytest.mark.parametrize("key", ["123456789012345678901234567890", "1e5", "true", "null0"])

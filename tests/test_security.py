@@ -69,7 +69,7 @@ def test_templates_hold_no_inline_script_or_style():
 @pytest.mark.parametrize("kiosk", [False, True])
 def test_every_rendered_client_page_is_free_of_inline_script_and_style(tmp_path, kiosk):
     """The rendered pages too (WTForms widgets, error summaries, kiosk additions)."""
-    from screening.db import init_db
+    from screening.store import init_db
 
     init_db(tmp_path / "db")
     app = create_app({"SECRET_KEY": "k", "DATABASE": str(tmp_path / "db"), "KIOSK": kiosk})

@@ -81,7 +81,7 @@ def test_behind_a_proxy_the_lockout_counts_forwarded_addresses_only_when_told(tm
     counts the address the proxy forwards (one person's mistakes lock only them); with the
     default 0 the header is ignored, so forging it cannot dodge the lockout."""
     from screening import create_app
-    from screening.db import init_db
+    from screening.store import init_db
 
     init_db(tmp_path / "proxy.db")
     app = create_app(

@@ -20,8 +20,8 @@ from helpers import PASSWORD
 from live import Server
 from visitor import Staff, hidden_fields
 
-from screening.db import init_db
-from screening.staff.auth import hash_password
+from screening.staff.accounts import hash_password
+from screening.store import init_db
 
 ACCESS_FORMAT = "%(p)s %(r)s %(s)s"  # worker pid, request line, status
 ACCOUNTS = {

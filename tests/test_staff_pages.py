@@ -67,9 +67,10 @@ def test_queue_filters(app, staff, submitted):
 def test_queue_pages_of_50_forward_back_and_last(app, staff):
     import random
 
-    from screening import current_questionnaire, current_rules
-    from screening.db import get_db
+    from screening.content import questionnaire as current_questionnaire
+    from screening.content import rules as current_rules
     from screening.demo import seed
+    from screening.store import get_db
 
     with app.app_context():
         seed(get_db(), current_questionnaire(), current_rules(), 120, random.Random(1), TODAY)
@@ -239,7 +240,8 @@ def test_each_audited_action_writes_one_row_without_answers_or_names(app, staff,
         return [r["action"] for r in rows(app, "SELECT action FROM audit ORDER BY id")]
 
     log_in(client, "dana", "wrong!")
-    assert actions() == ["login_failed"]
+    # The two accounts were made as on the command line, audited like any account change.
+    assert actions() == ["user_create", "user_create", "login_failed"]
     log_in(client, "dana")
     assert actions()[-1] == "login"
     page = client.get(f"/staff/submissions/{sid}")
@@ -269,6 +271,8 @@ def test_each_audited_action_writes_one_row_without_answers_or_names(app, staff,
     )
     admin.post("/staff/users/newbie/disable", data={"csrf_token": csrf_token(page.text)})
     assert actions() == [
+        "user_create",
+        "user_create",
         "login_failed",
         "login",
         "view_submission",
@@ -285,6 +289,12 @@ def test_each_audited_action_writes_one_row_without_answers_or_names(app, staff,
     decision = next(r for r in audit if r["action"] == "decision")
     assert decision["submission_id"] == sid and decision["username"] == "dana"
     assert decision["detail"] == "consult"
+    created = [r for r in audit if r["action"] == "user_create"]
+    assert [(r["username"], r["detail"]) for r in created] == [
+        ("(command line)", "dana (provider)"),
+        ("(command line)", "boss (admin)"),
+        ("boss", "newbie (front_desk)"),
+    ]
     log = admin.get("/staff/audit?action=decision")
     body = log.text.split("<tbody>")[1]  # in words, not codes
     assert "Recorded a decision" in body and "Needs a consultation" in body

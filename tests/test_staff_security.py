@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from test_logs import health_data
 
 from screening import create_app
-from screening.db import get_db
-from screening.submissions import import_answers
+from screening.store import get_db
+from screening.store.submissions import import_answers
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -274,7 +274,7 @@ _FUZZ = {}
 def _fuzz_app(tmp_path_factory):
     """One app and database for every fuzz example (building one per example is slow)."""
     if "app" not in _FUZZ:
-        from screening.db import init_db
+        from screening.store import init_db
 
         folder = tmp_path_factory.mktemp("fuzz")
         init_db(folder / "db")

@@ -71,7 +71,7 @@ def test_a_rule_that_fails_while_judging_still_stores_the_submission(tmp_path, c
     - {answers: {active_acne: true}, fires: false}
 """
     )
-    from screening.db import init_db
+    from screening.store import init_db
 
     init_db(tmp_path / "db")
     app = create_app(

@@ -49,7 +49,7 @@ def test_a_crash_shows_the_500_page_without_a_traceback(app, client):
 
 def test_forms_work_over_https_without_a_referer(tmp_path):
     from screening import create_app
-    from screening.db import init_db
+    from screening.store import init_db
 
     init_db(tmp_path / "db")
     app = create_app({"SECRET_KEY": "x", "DATABASE": str(tmp_path / "db"), "HTTPS": True})

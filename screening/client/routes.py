@@ -21,10 +21,10 @@ from flask import (
     url_for,
 )
 
-from .. import current_questionnaire, current_rules, today
-from ..db import get_db
+from ..content import questionnaire, rules, today
 from ..forms import build_forms, section_of
-from ..submissions import (
+from ..store import get_db
+from ..store.submissions import (
     InvalidAnswers,
     discard_draft,
     find_by_submit_key,
@@ -44,7 +44,7 @@ DONE_MINUTES = 10  # how long the done page can be reloaded after submitting
 def _forms():
     forms = current_app.extensions.get("forms")
     if forms is None:
-        forms = current_app.extensions["forms"] = build_forms(current_questionnaire())
+        forms = current_app.extensions["forms"] = build_forms(questionnaire())
     return forms
 
 
@@ -71,7 +71,7 @@ def start():
     draft = _draft()
     if session.get("draft") and draft is None:
         session.pop("draft", None)
-    return render_template("client/start.html", draft=draft, steps=current_questionnaire().steps)
+    return render_template("client/start.html", draft=draft, steps=questionnaire().steps)
 
 
 @bp.post("/start")
@@ -79,7 +79,7 @@ def begin():
     """Start a new draft (a new token in a new session cookie)."""
     token = start_draft(get_db(), current_app.config["DRAFT_HOURS"])
     _fresh_session(draft=token)
-    return redirect(url_for("client.step", section_id=current_questionnaire().steps[0].id))
+    return redirect(url_for("client.step", section_id=questionnaire().steps[0].id))
 
 
 @bp.get("/continue")
@@ -88,7 +88,7 @@ def resume():
     draft = _draft()
     if draft is None:
         return _expired()
-    section = first_incomplete_step(current_questionnaire(), draft.answers, today())
+    section = first_incomplete_step(questionnaire(), draft.answers, today())
     if section is None:
         return redirect(url_for("client.review"))
     return redirect(url_for("client.step", section_id=section.id))
@@ -97,7 +97,7 @@ def resume():
 @bp.route("/step/<section_id>", methods=["GET", "POST"])
 def step(section_id: str):
     """One section of the questionnaire; a valid step is saved to the draft at once."""
-    qn = current_questionnaire()
+    qn = questionnaire()
     section = section_of(qn, section_id)
     if section is None:
         abort(404)
@@ -151,7 +151,7 @@ def step(section_id: str):
 @bp.route("/review", methods=["GET", "POST"])
 def review():
     """Every answer by section, then the attestation, the signature and submit."""
-    qn = current_questionnaire()
+    qn = questionnaire()
     draft = _draft()
     if draft is None:
         # Looked up after the draft, not before: a double tap's first post may commit
@@ -171,7 +171,7 @@ def review():
                 form.submit_key.data or None,
                 form.answers(),
                 qn,
-                current_rules(),
+                rules(),
                 today(),
                 current_app.config["DRAFT_HOURS"],
             )
@@ -221,7 +221,7 @@ def done():
         submission=submission,
         flags=[f for f in flags if f.get("client_message")],
         refer=any(f["severity"] == "refer" for f in flags),
-        qn=current_questionnaire(),
+        qn=questionnaire(),
     )
 
 

@@ -1,4 +1,4 @@
-"""Staff accounts: argon2 passwords, server-side session records, lockout, role checks.
+"""Staff sign-in for Flask-Login: server-side session records, lockout, role checks.
 
 Flask's signed-cookie session alone would let a copied cookie keep working after logout,
 so each login creates a `staff_sessions` row; the cookie carries only its random id, and
@@ -11,25 +11,17 @@ import datetime as dt
 import secrets
 from functools import wraps
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask import abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user
 
-from .. import audit
-from ..db import get_db, now, transaction
+from ..store import ago, get_db, transaction
+from ..store import audit as audit_log
+from ..store import staff as store
+from ..vocab import CAN
+from . import accounts
 
-ROLES = ("provider", "front_desk", "admin")
-# Who may do what: admin everything; provider all the front desk can, and decide.
-CAN = {
-    "front_desk": {"front_desk", "provider", "admin"},
-    "provider": {"provider", "admin"},
-    "admin": {"admin"},
-}
 LAST_SEEN_EVERY = dt.timedelta(seconds=30)  # write last_seen at most this often
 
-hasher = PasswordHasher()
-_DUMMY_HASH = hasher.hash("not a real password")
 login_manager = LoginManager()
 login_manager.login_view = "staff.login"
 login_manager.login_message = "Please log in to open staff pages."
@@ -52,46 +44,39 @@ class StaffUser(UserMixin):
     def can(self, need: str) -> bool:
         return self.role in CAN[need]
 
-
-def hash_password(password: str) -> str:
-    return hasher.hash(password)
-
-
-def new_password() -> str:
-    """A strong generated password (about 120 bits), easy to copy."""
-    return secrets.token_urlsafe(15)
+    @property
+    def who(self) -> dict:
+        """The user as the store records them."""
+        return {"id": self.id_number, "username": self.username}
 
 
-def _ago(**delta) -> str:
-    then = dt.datetime.now(dt.UTC) - dt.timedelta(**delta)
-    return then.replace(microsecond=0).isoformat()
+def audit(action: str, **fields) -> None:
+    """Audit an action of the logged-in staff member (or of nobody yet: a failed login)."""
+    if current_user and current_user.is_authenticated:
+        fields.setdefault("user_id", current_user.id_number)
+        fields.setdefault("username", current_user.username)
+    audit_log.record(get_db(), action, **fields)
 
 
 @login_manager.user_loader
 def load_user(session_id: str) -> StaffUser | None:
     """Check the session record on every request; end it if idle or the user is disabled."""
     db = get_db()
-    rows = list(
-        db.query(
-            "SELECT s.id AS session_id, s.last_seen, s.user_id, u.username, u.name, u.role, "
-            "u.active FROM staff_sessions s JOIN users u ON u.id = s.user_id "
-            "WHERE s.id = ? AND s.revoked_at IS NULL",
-            [session_id],
-        )
-    )
-    if not rows:
+    row = store.live_session(db, session_id)
+    if row is None:
         return None
-    row = rows[0]
     idle = current_app.config["STAFF_IDLE_MINUTES"]
-    if not row["active"] or row["last_seen"] < _ago(minutes=idle):
+    if not row["active"] or row["last_seen"] < ago(minutes=idle):
         # Several workers may notice at once; the one whose update ends it audits it.
-        if revoke(session_id) and row["active"]:
-            audit.record("idle_logoff", user={"id": row["user_id"], "username": row["username"]})
+        with transaction(db):
+            if store.revoke_session(db, session_id) and row["active"]:
+                audit_log.record(
+                    db, "idle_logoff", user_id=row["user_id"], username=row["username"]
+                )
         g.idle_logoff = bool(row["active"])
         return None
-    if row["last_seen"] < _ago(seconds=LAST_SEEN_EVERY.total_seconds()):
-        with transaction(db):
-            db.execute("UPDATE staff_sessions SET last_seen = ? WHERE id = ?", [now(), session_id])
+    if row["last_seen"] < ago(seconds=LAST_SEEN_EVERY.total_seconds()):
+        store.touch_session(db, session_id)
     return StaffUser(row)
 
 
@@ -107,87 +92,37 @@ def unauthorized():
     return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
 
 
-def revoke(session_id: str) -> bool:
-    """End a session; True if this call ended it (False: it had already ended)."""
-    db = get_db()
-    with transaction(db):
-        cursor = db.execute(
-            "UPDATE staff_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-            [now(), session_id],
-        )
-    return cursor.rowcount == 1
-
-
-def revoke_all(user_id: int) -> None:
-    db = get_db()
-    with transaction(db):
-        db.execute(
-            "UPDATE staff_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
-            [now(), user_id],
-        )
-
-
 def begin_attempt(username: str, address: str) -> bool:
-    """Count a login attempt for this name from this address before its password is checked,
-    in the same write transaction as the check of the count; False (nothing counted) when
-    too many failed recently. Shared by all workers: the database holds the count.
-
-    Counting after the slow password check let a burst through: every worker saw the count
-    as it was before the attempts in flight on the others were recorded.
-    """
-    db = get_db()
-    window = _ago(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
-    with transaction(db):
-        count = db.execute(
-            "SELECT count(*) FROM login_attempts WHERE username = ? AND address = ? AND at >= ?",
-            [username, address, window],
-        ).fetchone()[0]
-        if count >= current_app.config["LOGIN_MAX_FAILURES"]:
-            return False
-        db.execute(
-            "INSERT INTO login_attempts (username, address, at) VALUES (?, ?, ?)",
-            [username, address, now()],
-        )
-        db.execute("DELETE FROM login_attempts WHERE at < ?", [_ago(days=1)])
-    return True
+    """Count a login attempt before its password is checked; False when locked out."""
+    config = current_app.config
+    return store.begin_attempt(
+        get_db(), username, address, config["LOGIN_MAX_FAILURES"], config["LOGIN_LOCKOUT_MINUTES"]
+    )
 
 
 def authenticate(username: str, password: str, address: str) -> dict | None:
     """The active user with this name and password, or None. Call `begin_attempt` first:
     its count stays as a failure unless the password is right."""
     db = get_db()
-    rows = list(db.query("SELECT * FROM users WHERE username = ?", [username]))
-    user = rows[0] if rows and rows[0]["active"] else None
-    try:
-        # Verify against a dummy hash for unknown names, so timing does not tell them apart.
-        hasher.verify(user["password_hash"] if user else _DUMMY_HASH, password)
-        ok = user is not None
-    except (VerificationError, InvalidHashError):
-        ok = False
-    if ok:
-        with transaction(db):
-            db.execute(
-                "DELETE FROM login_attempts WHERE username = ? AND address = ?", [username, address]
+    user = store.find_user(db, username)
+    if user is not None and not user["active"]:
+        user = None
+    if not accounts.verify(user, password):
+        return None
+    with transaction(db):
+        store.clear_attempts(db, username, address)
+        if accounts.needs_rehash(user):
+            store.set_password_hash(
+                db, user["id"], accounts.hash_password(password), end_sessions=False
             )
-            if hasher.check_needs_rehash(user["password_hash"]):
-                db.execute(
-                    "UPDATE users SET password_hash = ? WHERE id = ?",
-                    [hash_password(password), user["id"]],
-                )
-    return user if ok else None
+    return user
 
 
 def start_session(user: dict) -> None:
     """A fresh cookie and a new server-side session record for this login."""
     session.clear()
     session_id = secrets.token_urlsafe(32)
-    stamp = now()
-    db = get_db()
-    with transaction(db):
-        db.execute(
-            "INSERT INTO staff_sessions (id, user_id, created_at, last_seen) VALUES (?, ?, ?, ?)",
-            [session_id, user["id"], stamp, stamp],
-        )
+    store.start_session(get_db(), session_id, user["id"])
     login_user(
         StaffUser(
             {
@@ -200,6 +135,10 @@ def start_session(user: dict) -> None:
         )
     )
     session.permanent = True
+
+
+def end_session(session_id: str) -> bool:
+    return store.revoke_session(get_db(), session_id)
 
 
 def role_required(need: str):

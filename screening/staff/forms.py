@@ -17,23 +17,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from .auth import ROLES
-
-DECISIONS = {
-    "cleared": "Cleared to book",
-    "refer_dermatology": "Refer to a dermatologist first",
-    "defer_until": "Defer until a date",
-    "consult": "Needs a consultation",
-}
-
-
-def decision_text(decision: str | None, defer_until: str | None = None) -> str:
-    """A decision as staff read it in lists and histories: "Defer until 2027-03-01"."""
-    if not decision:
-        return "Not yet"
-    if decision == "defer_until" and defer_until:
-        return f"Defer until {defer_until}"
-    return DECISIONS.get(decision, decision)
+from ..content import today
+from ..vocab import DECISIONS, DEFER_UNTIL, OUTCOMES, ROLES
 
 
 class DateRange:
@@ -58,15 +43,6 @@ def no_control_characters(form, field) -> None:
         raise ValidationError("Please remove the special characters.")
 
 
-OUTCOME_LABELS = {
-    "refer": "Refer",
-    "defer": "Defer",
-    "review": "Review",
-    "prep": "Prep",
-    "clear": "Clear",
-}
-
-
 class LoginForm(FlaskForm):
     username = StringField(
         "Username",
@@ -89,7 +65,7 @@ class QueueFilterForm(FlaskForm):
     outcome = SelectField(
         "Outcome",
         choices=[SelectChoice("", "Any outcome")]
-        + [SelectChoice(k, v) for k, v in OUTCOME_LABELS.items()],
+        + [SelectChoice(k, v) for k, v in OUTCOMES.choices()],
         default="",
         validators=[Optional()],
     )
@@ -127,7 +103,7 @@ class NameSearchForm(FlaskForm):
 class DecisionForm(FlaskForm):
     decision = RadioField(
         "Decision",
-        choices=[SelectChoice(k, v) for k, v in DECISIONS.items()],
+        choices=[SelectChoice(k, v) for k, v in DECISIONS.choices()],
         validators=[InputRequired("Choose a decision.")],
     )
     defer_until = DateField("Defer until", validators=[Optional()])
@@ -140,11 +116,11 @@ class DecisionForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         """A deferral needs its date (an empty date field alone is not an error)."""
         ok = super().validate(extra_validators)
-        if ok and self.decision.data == "defer_until":
+        if ok and self.decision.data == DEFER_UNTIL:
             if self.defer_until.data is None:
                 self.defer_until.errors = ["Give the date to defer until."]
                 return False
-            if self.defer_until.data < dt.date.today():
+            if self.defer_until.data < today():
                 self.defer_until.errors = ["The date to defer until cannot be in the past."]
                 return False
         return ok
@@ -157,7 +133,7 @@ class NewUserForm(FlaskForm):
         render_kw={"autocomplete": "off", "autocapitalize": "none"},
     )
     name = StringField("Full name", [Optional(), Length(max=200), no_control_characters])
-    role = SelectField("Role", choices=[SelectChoice(r, r.replace("_", " ")) for r in ROLES])
+    role = SelectField("Role", choices=[SelectChoice(k, v) for k, v in ROLES.choices()])
 
 
 class AuditFilterForm(FlaskForm):

@@ -9,23 +9,26 @@ import re
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
-from .. import audit, current_questionnaire, today
-from ..db import get_db, now, transaction
+from ..content import questionnaire, today
+from ..output import pdf
+from ..output.display import answers_read, decision_text
 from ..questionnaire import age_on
-from ..submissions import get_submission
-from . import queries, users
+from ..store import audit as audit_store
+from ..store import decisions, get_db, lists
+from ..store import staff as staff_store
+from ..store.submissions import get_submission
+from ..vocab import DEFER_UNTIL
+from . import accounts
 from .auth import (
+    audit,
     authenticate,
     begin_attempt,
-    new_password,
-    revoke,
+    end_session,
     role_required,
     safe_next,
     start_session,
 )
 from .forms import (
-    DECISIONS,
-    OUTCOME_LABELS,
     AuditFilterForm,
     DayForm,
     DecisionForm,
@@ -33,38 +36,11 @@ from .forms import (
     NameSearchForm,
     NewUserForm,
     QueueFilterForm,
-    decision_text,
 )
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 # A submission id in a URL: an int SQLite can hold (a bigger one is a 404, not a 500).
-ID = f"int(max={queries.SQLITE_MAX})"
-
-
-@bp.app_context_processor
-def staff_names():
-    return {
-        "DECISIONS": DECISIONS,
-        "OUTCOME_LABELS": OUTCOME_LABELS,
-        "age_on": age_on,
-        "local_time": local_time,
-        "long_date": long_date,
-        "decision_text": decision_text,
-    }
-
-
-def long_date(day: dt.date | str) -> str:
-    """A date (or a stored one) as the front desk reads it: Wednesday 2 December 2026."""
-    if isinstance(day, str):
-        day = dt.date.fromisoformat(day)
-    return day.strftime("%A %-d %B %Y")
-
-
-def local_time(stamp: str | None) -> str:
-    """A stored UTC time as the clinic reads it: 2026-11-25 14:05."""
-    if not stamp:
-        return ""
-    return dt.datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+ID = f"int(max={lists.SQLITE_MAX})"
 
 
 def _home():
@@ -81,7 +57,7 @@ def login():
     if form.validate_on_submit():
         username, address = form.username.data.strip(), request.remote_addr or "?"
         if not begin_attempt(username, address):
-            audit.record("login_refused", username=username[:64])
+            audit("login_refused", username=username[:64])
             flash(
                 "Too many attempts. For your security, logging in with this name is paused "
                 "for 15 minutes. An administrator can help sooner.",
@@ -91,12 +67,12 @@ def login():
         else:
             user = authenticate(username, form.password.data, address)
             if user is None:
-                audit.record("login_failed", username=username[:64])
+                audit("login_failed", username=username[:64])
                 flash("That username and password do not match an active account.", "error")
                 status = 401
             else:
                 start_session(user)
-                audit.record("login")
+                audit("login")
                 return redirect(safe_next(request.args.get("next")) or _home())
     elif request.method == "POST":
         status = 422
@@ -107,8 +83,8 @@ def login():
 def logout():
     """End the session on the server, then in the browser."""
     if current_user.is_authenticated:
-        audit.record("logout")
-        revoke(current_user.session_id)
+        audit("logout")
+        end_session(current_user.session_id)
         logout_user()
     session.clear()
     flash("You are logged out.")
@@ -122,7 +98,7 @@ def queue():
     form = QueueFilterForm(request.args)
     valid = form.validate()
     args = {k: v for k, v in request.args.items() if k in form._fields and v}
-    page = queries.queue(
+    page = lists.queue(
         get_db(),
         outcome=form.outcome.data or None,
         decided=form.decided.data or "no",
@@ -178,20 +154,18 @@ def submission(submission_id: int):
     sub = get_submission(get_db(), submission_id)
     if sub is None:
         abort(404)
-    audit.record("view_submission", submission_id=submission_id)
+    audit("view_submission", submission_id=submission_id)
     return _submission_page(sub, DecisionForm())
 
 
 def _submission_page(sub: dict, form: DecisionForm, status: int = 200):
-    db = get_db()
-    read = {qid for flag in sub["flags"] for qid in flag.get("fields", {})}
     return render_template(
         "staff/submission.html",
         sub=sub,
-        qn=current_questionnaire(),
-        read=read,
+        qn=questionnaire(),
+        read=answers_read(sub),
         form=form,
-        history=queries.decisions(db, sub["id"]),
+        history=decisions.history(get_db(), sub["id"]),
         version=sub["rules_version"],
         age=age_on(sub["date_of_birth"], today()),
     ), status
@@ -208,25 +182,13 @@ def decide(submission_id: int):
     form = DecisionForm()
     if not form.validate_on_submit():
         return _submission_page(sub, form, 422)
-    defer = form.defer_until.data.isoformat() if form.decision.data == "defer_until" else None
-    with transaction(db):
-        db.execute(
-            "INSERT INTO decisions (submission_id, decision, defer_until, note, user_id, "
-            "at) VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                submission_id,
-                form.decision.data,
-                defer,
-                (form.note.data or "").strip(),
-                current_user.id_number,
-                now(),
-            ],
-        )
-        db.execute(
-            "UPDATE submissions SET decision = ? WHERE id = ?", [form.decision.data, submission_id]
-        )
-    audit.record("decision", submission_id=submission_id, detail=form.decision.data)
-    flash(f"Decision recorded: {decision_text(form.decision.data, defer)}.")
+    decision = form.decision.data
+    defer = form.defer_until.data.isoformat() if decision == DEFER_UNTIL else None
+    note = (form.note.data or "").strip()
+    decisions.record(
+        db, submission_id, decision, user=current_user.who, defer_until=defer, note=note
+    )
+    flash(f"Decision recorded: {decision_text(decision, defer)}.")
     return redirect(url_for("staff.submission", submission_id=submission_id))
 
 
@@ -238,8 +200,8 @@ def day():
     form.validate()
     chosen = form.date.data if form.date.data and not form.date.errors else today()
     name = session.get("search_day")
-    clients = queries.day_clients(get_db(), chosen, name)
-    elsewhere = queries.name_on_other_days(get_db(), chosen, name) if name else []
+    clients = lists.day_clients(get_db(), chosen, name)
+    elsewhere = lists.name_on_other_days(get_db(), chosen, name) if name else []
     return render_template(
         "staff/day.html",
         form=form,
@@ -261,7 +223,7 @@ def audit_log():
     submission_id = form.submission.data if (form.submission.data or "").isdigit() else None
     before = request.args.get("before", "")
     before = int(before) if re.fullmatch(r"[0-9]{1,18}", before) else None
-    rows, older = queries.audit_rows(
+    rows, older = audit_store.rows(
         get_db(),
         action=form.action.data or None,
         username=form.username.data or None,
@@ -270,9 +232,7 @@ def audit_log():
         before=before,
     )
     args = {k: v for k, v in request.args.items() if k in form._fields and v}
-    return render_template(
-        "staff/audit.html", form=form, rows=rows, older=older, args=args, actions=audit.ACTIONS
-    )
+    return render_template("staff/audit.html", form=form, rows=rows, older=older, args=args)
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -284,21 +244,30 @@ def users_page():
     password = None
     status = 200
     if form.validate_on_submit():
-        password = new_password()
+        password = accounts.new_password()
         try:
-            users.create(db, form.username.data, form.role.data, password, form.name.data)
-        except users.UserError as exc:
+            accounts.create(
+                db,
+                form.username.data,
+                form.role.data,
+                password,
+                form.name.data,
+                by=current_user.who,
+            )
+        except accounts.UserError as exc:
             form.username.errors.append(str(exc).capitalize() + ".")
             password, status = None, 422
-        else:
-            audit.record("user_create", detail=f"{form.username.data.strip()} ({form.role.data})")
     elif request.method == "POST":
         status = 422
     created = form.username.data.strip() if password else None
     if created:  # an empty form for the next account
         form = NewUserForm(formdata=None)
     return render_template(
-        "staff/users.html", form=form, users=users.all_users(db), created=created, password=password
+        "staff/users.html",
+        form=form,
+        users=staff_store.all_users(db),
+        created=created,
+        password=password,
     ), status
 
 
@@ -310,10 +279,9 @@ def disable_user(username: str):
         flash("You cannot disable your own account.", "error")
         return redirect(url_for("staff.users_page"))
     try:
-        users.disable(get_db(), username)
-    except users.UserError:
+        accounts.disable(get_db(), username, by=current_user.who)
+    except accounts.UserError:
         abort(404)
-    audit.record("user_disable", detail=username)
     flash(f"{username} is disabled and logged out everywhere.")
     return redirect(url_for("staff.users_page"))
 
@@ -322,13 +290,11 @@ def disable_user(username: str):
 @role_required("front_desk")
 def summary_pdf(submission_id: int):
     """One client's PDF summary, for the front desk and providers."""
-    from .. import pdf
-
     db = get_db()
     data = pdf.summary_pdf(db, submission_id)
     if data is None:
         abort(404)
-    audit.record("print_summary", submission_id=submission_id)
+    audit("print_summary", submission_id=submission_id)
     return pdf.pdf_response(data, pdf.summary_filename(get_submission(db, submission_id)))
 
 
@@ -336,8 +302,6 @@ def summary_pdf(submission_id: int):
 @role_required("front_desk")
 def day_pdf(day: str):
     """A day's batch: a cover page, then each client's summary on a new page."""
-    from .. import pdf
-
     try:
         chosen = dt.date.fromisoformat(day)
     except ValueError:
@@ -345,5 +309,5 @@ def day_pdf(day: str):
     data = pdf.day_pdf(get_db(), chosen)
     if data is None:
         abort(404)
-    audit.record("print_day", detail=chosen.isoformat())
+    audit("print_day", detail=chosen.isoformat())
     return pdf.pdf_response(data, pdf.day_filename(chosen))

@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from screening.config import ROOT
-from screening.db import init_db
+from screening.store import init_db
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "build" / "screenshots"

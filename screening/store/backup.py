@@ -15,10 +15,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import click
-from flask import current_app
-from flask.cli import with_appcontext
-
 from .db import BUSY_TIMEOUT_MS
 
 PAGES_PER_STEP = 128
@@ -103,25 +99,3 @@ def _check(path: Path) -> int:
 def _fsync(path: Path) -> None:
     with open(path, "rb") as f:
         os.fsync(f.fileno())
-
-
-@click.command("backup")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
-@with_appcontext
-def backup_command(file: Path, force: bool) -> None:
-    """Copy the database to FILE while the app keeps serving, and check the copy.
-
-    Restore: stop the app, put the copy in place of the database, remove the old
-    database's -wal and -shm files, start the app (see docs/backup.md).
-
-    Example: flask --app screening backup /srv/backups/screening-$(date +%F).db
-    """
-    try:
-        result = backup(current_app.config["DATABASE"], file, replace=force)
-    except (BackupError, OSError, sqlite3.Error) as exc:
-        raise click.ClickException(f"backup failed, nothing written to {file}: {exc}")
-    click.echo(
-        f"Backed up {result.submissions} submissions ({result.size / 1e6:.1f} MB) "
-        f"to {result.path}; integrity check ok"
-    )

@@ -8,32 +8,20 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from ..db import connect, now, transaction
-from . import users
-from .auth import ROLES, new_password
+from .staff import accounts
+from .store import connect
+from .store import staff as store
+from .vocab import ROLES
 
 users_cli = AppGroup("users", help="Manage staff accounts.")
 
 
-def _db():
-    return connect(current_app.config["DATABASE"])
-
-
-def _audit(db, action: str, detail: str) -> None:
-    with transaction(db):
-        db.execute(
-            "INSERT INTO audit (at, username, action, detail) VALUES (?, ?, ?, ?)",
-            [now(), "(command line)", action, detail],
-        )
-
-
-def _change(change, username: str, action: str, detail: str, *args) -> None:
-    """Apply one account change and audit it; a mistake is one clear line."""
-    db = _db()
+def _run(change, *args) -> None:
+    """Apply one account change (audited by `accounts`); a mistake is one clear line."""
+    db = connect(current_app.config["DATABASE"])
     try:
-        change(db, username, *args)
-        _audit(db, action, detail)
-    except users.UserError as exc:
+        change(db, *args)
+    except accounts.UserError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         db.conn.close()
@@ -45,12 +33,12 @@ def _password(from_stdin: bool) -> tuple[str, bool]:
         if not password:
             raise click.ClickException("no password on standard input")
         return password, False
-    return new_password(), True
+    return accounts.new_password(), True
 
 
 @users_cli.command("create")
 @click.argument("username")
-@click.option("--role", type=click.Choice(ROLES), required=True, help="What the user may do.")
+@click.option("--role", type=click.Choice(ROLES.codes), required=True, help="What the user may do.")
 @click.option("--name", default=None, help="The person's full name, shown on staff pages.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_command(username, role, name, password_stdin):
@@ -59,7 +47,7 @@ def create_command(username, role, name, password_stdin):
     Example: flask --app screening users create dana --role provider --name "Dr Dana Lee"
     """
     password, generated = _password(password_stdin)
-    _change(users.create, username, "user_create", f"{username} ({role})", role, password, name)
+    _run(accounts.create, username, role, password, name)
     click.echo(f"Created {username} ({role}).")
     if generated:
         click.echo(f"Password (shown once, keep it safe): {password}")
@@ -71,9 +59,9 @@ def list_command():
 
     Example: flask --app screening users list
     """
-    db = _db()
+    db = connect(current_app.config["DATABASE"])
     try:
-        for u in users.all_users(db):
+        for u in store.all_users(db):
             state = "active" if u["active"] else "disabled"
             click.echo(f"{u['username']:<20} {u['role']:<11} {state:<9} {u['name'] or ''}")
     finally:
@@ -87,7 +75,7 @@ def disable_command(username):
 
     Example: flask --app screening users disable dana
     """
-    _change(users.disable, username, "user_disable", username)
+    _run(accounts.disable, username)
     click.echo(f"Disabled {username}.")
 
 
@@ -100,7 +88,7 @@ def set_password_command(username, password_stdin):
     Example: flask --app screening users set-password dana
     """
     password, generated = _password(password_stdin)
-    _change(users.set_password, username, "user_password", username, password)
+    _run(accounts.set_password, username, password)
     click.echo(f"New password set for {username}; their open sessions were ended.")
     if generated:
         click.echo(f"Password (shown once, keep it safe): {password}")
@@ -112,13 +100,12 @@ def ensure_admin_command():
 
     Example: flask --app screening users ensure-admin
     """
-    db = _db()
+    db = connect(current_app.config["DATABASE"])
     try:
-        if db.execute("SELECT count(*) FROM users").fetchone()[0]:
+        if store.count_users(db):
             return
-        password = new_password()
-        users.create(db, "admin", "admin", password, "Administrator")
-        _audit(db, "user_create", "admin (admin)")
+        password = accounts.new_password()
+        accounts.create(db, "admin", "admin", password, "Administrator")
     finally:
         db.conn.close()
     click.echo("")

@@ -1,4 +1,4 @@
-"""The domain: drafts a client fills step by step, and submitting them (judge once, store).
+"""Submissions: drafts a client fills step by step, and submitting them (judge once, store).
 
 A draft is found by a random token that lives only in the client's session cookie; the
 database keeps its sha256, so a copy of the database cannot resume anyone's draft.
@@ -15,10 +15,10 @@ from typing import Any
 
 import sqlite_utils
 
-from .db import now, transaction
-from .questionnaire import Questionnaire, normalize_name
+from ..questionnaire import Questionnaire, normalize_name
+from ..vocab import CLEAR, OUTCOMES
+from .db import ago, local_day, now, transaction
 
-OUTCOME_RANK = {"refer": 0, "defer": 1, "review": 2, "prep": 3, "clear": 4}
 # How long the same review form posted again (a double tap, a retried request) still returns
 # the first result; later, a replayed cookie reaches nothing.
 REPLAY_MINUTES = 10
@@ -49,7 +49,7 @@ def start_draft(db: sqlite_utils.Database, keep_hours: int) -> str:
     stamp = now()
     with transaction(db):
         # Abandoned drafts are health data nobody will finish: do not keep them.
-        cutoff = _hours_ago(keep_hours)
+        cutoff = ago(hours=keep_hours)
         db.execute("DELETE FROM submissions WHERE status = 'draft' AND updated_at < ?", [cutoff])
         db.execute(
             "INSERT INTO submissions (token_hash, status, created_at, updated_at, answers) "
@@ -67,7 +67,7 @@ def find_draft(db: sqlite_utils.Database, token: str | None, keep_hours: int) ->
         db.query(
             "SELECT id, answers, updated_at FROM submissions "
             "WHERE token_hash = ? AND status = 'draft' AND updated_at >= ?",
-            [hash_token(token), _hours_ago(keep_hours)],
+            [hash_token(token), ago(hours=keep_hours)],
         )
     )
     if not rows:
@@ -131,7 +131,7 @@ def find_by_submit_key(db: sqlite_utils.Database, token: str | None, submit_key:
     row = db.execute(
         "SELECT id FROM submissions WHERE submit_key = ? AND token_hash = ? "
         "AND status = 'submitted' AND submitted_at >= ?",
-        [key, hash_token(token), _minutes_ago(REPLAY_MINUTES)],
+        [key, hash_token(token), ago(minutes=REPLAY_MINUTES)],
     ).fetchone()
     return row[0] if row else None
 
@@ -205,40 +205,58 @@ def _store(
 ) -> None:
     """Judge the answers with the rules and store the submission (inside a transaction)."""
     stamp = stamp or now()
-    flags, outcome, version = [], "clear", None
-    if ruleset is not None:
-        evaluation = ruleset.evaluate(answers, today)
-        flags, outcome, version = evaluation.flags, evaluation.outcome, ruleset.version
-        db.execute(
-            "INSERT OR IGNORE INTO rules_versions (hash, text, first_seen) VALUES (?, ?, ?)",
-            [version, ruleset.text, stamp],
-        )
-    name = " ".join(str(answers["full_name"]).split())
-    day = answers.get("appointment_date") or local_day(stamp)
+    evaluation = ruleset.evaluate(answers, today) if ruleset is not None else None
+    if evaluation is not None:
+        keep_rules_version(db, ruleset, stamp)
+    row = submitted_row(answers, qn, evaluation, stamp)
+    row["submit_key"] = submit_key
+    columns = ", ".join(f"{name} = ?" for name in row)
+    db.execute(f"UPDATE submissions SET {columns} WHERE id = ?", [*row.values(), submission_id])
+
+
+def keep_rules_version(db, ruleset, stamp: str) -> None:
+    """Store the text of the rules that judged a submission, once per version."""
     db.execute(
-        "UPDATE submissions SET status = 'submitted', submitted_at = ?, updated_at = ?, "
-        "client_name = ?, name_key = ?, date_of_birth = ?, appointment_date = ?, day = ?, "
-        "answers = ?, questionnaire_version = ?, rules_version = ?, flags = ?, outcome = ?, "
-        "outcome_rank = ?, flag_count = ?, submit_key = ? WHERE id = ?",
-        [
-            stamp,
-            stamp,
-            name,
-            normalize_name(name),
-            answers["date_of_birth"],
-            answers.get("appointment_date"),
-            day,
-            json.dumps(answers),
-            qn.version,
-            version,
-            json.dumps(flags),
-            outcome,
-            OUTCOME_RANK[outcome],
-            len(flags),
-            submit_key,
-            submission_id,
-        ],
+        "INSERT OR IGNORE INTO rules_versions (hash, text, first_seen) VALUES (?, ?, ?)",
+        [ruleset.version, ruleset.text, stamp],
     )
+
+
+def submitted_row(answers: dict[str, Any], qn: Questionnaire, evaluation, stamp: str) -> dict:
+    """The columns of a submitted submission: what it is filed and found under, and how it
+    was judged. The questionnaire names the questions that hold the client's identity."""
+    name = " ".join(str(qn.client_name(answers)).split())
+    appointment = qn.appointment_date(answers)
+    flags = evaluation.flags if evaluation is not None else []
+    outcome = evaluation.outcome if evaluation is not None else CLEAR
+    return {
+        "status": "submitted",
+        "submitted_at": stamp,
+        "updated_at": stamp,
+        "client_name": name,
+        "name_key": normalize_name(name),
+        "date_of_birth": qn.date_of_birth(answers),
+        "appointment_date": appointment,
+        "day": appointment or local_day(stamp),
+        "answers": json.dumps(answers),
+        "questionnaire_version": qn.version,
+        "rules_version": evaluation.rules_version if evaluation is not None else None,
+        "flags": json.dumps(flags),
+        "outcome": outcome,
+        "outcome_rank": OUTCOMES.rank(outcome),
+        "flag_count": len(flags),
+    }
+
+
+def next_id(db) -> int:
+    """The id the next submission would get (for rows built before they are inserted)."""
+    return db.execute("SELECT coalesce(max(id), 0) + 1 FROM submissions").fetchone()[0]
+
+
+def insert_submitted(db, rows) -> None:
+    """Insert submitted rows in bulk (each a `submitted_row` plus created_at)."""
+    with transaction(db):
+        db["submissions"].insert_all(rows, batch_size=2000)
 
 
 def get_submission(db: sqlite_utils.Database, submission_id: int) -> dict | None:
@@ -252,17 +270,3 @@ def get_submission(db: sqlite_utils.Database, submission_id: int) -> dict | None
     row["answers"] = json.loads(row["answers"])
     row["flags"] = json.loads(row["flags"] or "[]")
     return row
-
-
-def local_day(stamp: str) -> str:
-    """The clinic's (server's local) date of a stored UTC time."""
-    return dt.datetime.fromisoformat(stamp).astimezone().date().isoformat()
-
-
-def _hours_ago(hours: int) -> str:
-    return _minutes_ago(hours * 60)
-
-
-def _minutes_ago(minutes: float) -> str:
-    then = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
-    return then.replace(microsecond=0).isoformat()

@@ -1,144 +1,16 @@
-"""One SQLite file through sqlite-utils: a connection per worker thread, the schema,
-transactions.
-
-WAL lets readers and one writer work together across gunicorn workers; synchronous=FULL
-makes an acknowledged submission survive a power cut; every write that must be whole runs
-in `transaction()`, which takes the write lock up front with BEGIN IMMEDIATE (a deferred
-transaction that reads then writes fails at once under a concurrent writer).
-"""
+"""The schema as named migrations (sqlite-utils), applied in order by `init_db`."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import sqlite3
-import threading
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
-import click
 import sqlite_utils
-from flask import Flask, current_app, g
-from flask.cli import with_appcontext
 from sqlite_utils.migrations import Migrations
 
-BUSY_TIMEOUT_MS = 15_000
-BEGIN_RETRY_SECONDS = 0.0005
-
-# Threads of one worker queue here for the write lock instead of polling SQLite for it: with
-# 2 workers x 4 threads, eight writers polling every 0.5 ms took the save p95 to 61 ms.
-_process_writer = threading.Lock()
+from .db import connect
 
 migrations = Migrations("screening")
-
-
-def connect(path: str | Path) -> sqlite_utils.Database:
-    """Open the database with the pragmas every connection needs."""
-    conn = sqlite3.connect(
-        str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-    )
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = FULL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    return sqlite_utils.Database(conn)
-
-
-class _Kept(threading.local):
-    """Each thread's idle connections by database path, for its next requests.
-
-    Opening a connection per request cost more than the page's own queries: the pragmas,
-    the schema read, and (when it was the last one open) a checkpoint that removed the WAL
-    file, which the next request had to create again. A worker now keeps its connection.
-    """
-
-    LIMIT = 4  # paths kept per thread (tests make many apps; a server has one database)
-
-    def __init__(self):
-        self.pid = os.getpid()
-        self.idle: dict[str, sqlite_utils.Database] = {}
-
-
-_kept = _Kept()
-_inherited: list = []  # connections a forked child must neither use nor close
-
-
-def get_db() -> sqlite_utils.Database:
-    """The request's connection: this thread's kept one, else a new one (opened on first
-    use, so never before gunicorn forks)."""
-    if "db" not in g:
-        if _kept.pid != os.getpid():  # forked with connections open: leave them alone
-            _inherited.append(_kept.idle)
-            _kept.pid, _kept.idle = os.getpid(), {}
-        path = str(current_app.config["DATABASE"])
-        g.db = _kept.idle.pop(path, None) or connect(path)
-        g.db_path = path
-    return g.db
-
-
-def close_db(exc: BaseException | None = None) -> None:
-    """Give the connection back for the thread's next request, never inside a transaction."""
-    db, path = g.pop("db", None), g.pop("db_path", None)
-    if db is None:
-        return
-    if db.conn.in_transaction:
-        db.conn.rollback()
-    if _kept.pid != os.getpid() or path in _kept.idle:
-        db.conn.close()
-        return
-    _kept.idle[path] = db
-    while len(_kept.idle) > _Kept.LIMIT:
-        _kept.idle.pop(next(iter(_kept.idle))).conn.close()
-
-
-def _begin_immediate(conn: sqlite3.Connection) -> None:
-    """BEGIN IMMEDIATE, tried again every half millisecond while another writer holds the
-    lock (up to the busy timeout).
-
-    SQLite's own busy handler sleeps 1, 2, 5, 10, 15 ms... between tries, so a writer
-    waiting for another's 2 ms commit slept 8 ms while the lock sat free.
-    """
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-    conn.execute("PRAGMA busy_timeout = 0")
-    try:
-        while True:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
-                    raise
-            time.sleep(BEGIN_RETRY_SECONDS)
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-
-
-@contextmanager
-def transaction(db: sqlite_utils.Database):
-    """Run the block as one BEGIN IMMEDIATE transaction: all of it is stored, or none.
-
-    One thread of this process writes at a time (the others wait on a lock, in order);
-    other processes are kept out by SQLite's own lock.
-    """
-    if not _process_writer.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
-        raise sqlite3.OperationalError("database is locked")
-    try:
-        _begin_immediate(db.conn)
-        try:
-            yield db
-        except BaseException:
-            if db.conn.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-    finally:
-        _process_writer.release()
-
-
-def now() -> str:
-    """The current UTC time as stored: ISO 8601 with seconds."""
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 @migrations(name="0001_initial")
@@ -295,19 +167,3 @@ def init_db(path: str | Path) -> None:
         db.conn.close()
     # Health data: readable by the app's user only (SQLite gives -wal/-shm the same mode).
     os.chmod(path, 0o600)
-
-
-@click.command("init-db")
-@with_appcontext
-def init_db_command() -> None:
-    """Create the database and its tables (safe to run twice).
-
-    Example: flask --app screening init-db
-    """
-    init_db(current_app.config["DATABASE"])
-    click.echo(f"Database ready: {current_app.config['DATABASE']}")
-
-
-def init_app(app: Flask) -> None:
-    app.teardown_appcontext(close_db)
-    app.cli.add_command(init_db_command)

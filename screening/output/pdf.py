@@ -20,13 +20,15 @@ from urllib.parse import unquote, urlsplit
 
 from flask import Response, current_app, render_template
 
-from . import current_questionnaire
-from .questionnaire import age_on
-from .staff.queries import day_clients, decisions
-from .submissions import get_submission
+from ..content import questionnaire, today
+from ..questionnaire import age_on
+from ..store.decisions import history
+from ..store.lists import day_clients
+from ..store.submissions import get_submission
+from .display import answers_read, now_local
 
 _lock = threading.Lock()
-STATIC = (Path(__file__).parent / "static").resolve()
+STATIC = (Path(__file__).parent.parent / "static").resolve()
 PRINT_CSS = STATIC / "css" / "print.css"
 
 
@@ -123,7 +125,7 @@ def render(html: str) -> bytes:
     fonts, fetcher, css = _renderer()
     config = current_app.config
     page = CSS(
-        string=page_css(config["PDF_PAGE_SIZE"], config["CLINIC_NAME"], _printed()),
+        string=page_css(config["PDF_PAGE_SIZE"], config["CLINIC_NAME"], now_local()),
         url_fetcher=fetcher,
         font_config=fonts,
     )
@@ -155,14 +157,13 @@ def _young_garbage_only():
             gc.enable()
 
 
-def _client(db, submission: dict, today: dt.date) -> dict:
+def _client(db, submission: dict, on: dt.date) -> dict:
     """What the summary template needs for one client."""
-    read = {qid for flag in submission["flags"] for qid in flag.get("fields", {})}
     return {
         "sub": submission,
-        "age": age_on(submission["date_of_birth"], today),
-        "history": decisions(db, submission["id"]),
-        "read": read,
+        "age": age_on(submission["date_of_birth"], on),
+        "history": history(db, submission["id"]),
+        "read": answers_read(submission),
     }
 
 
@@ -171,11 +172,8 @@ def summary_pdf(db, submission_id: int) -> bytes | None:
     submission = get_submission(db, submission_id)
     if submission is None:
         return None
-    today = dt.date.today()
-    html = render_template(
-        "pdf/summary.html", clients=[_client(db, submission, today)], qn=current_questionnaire()
-    )
-    return render(html)
+    clients = [_client(db, submission, today())]
+    return render(render_template("pdf/summary.html", clients=clients, qn=questionnaire()))
 
 
 def day_pdf(db, day: dt.date) -> bytes | None:
@@ -183,14 +181,9 @@ def day_pdf(db, day: dt.date) -> bytes | None:
     rows = day_clients(db, day)
     if not rows:
         return None
-    today = dt.date.today()
-    clients = [_client(db, get_submission(db, row["id"]), today) for row in rows]
-    html = render_template("pdf/day.html", clients=clients, day=day, qn=current_questionnaire())
-    return render(html)
-
-
-def _printed() -> str:
-    return dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
+    on = today()
+    clients = [_client(db, get_submission(db, row["id"]), on) for row in rows]
+    return render(render_template("pdf/day.html", clients=clients, day=day, qn=questionnaire()))
 
 
 def summary_filename(submission: dict) -> str:

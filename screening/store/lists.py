@@ -1,4 +1,4 @@
-"""The staff pages' reads: the provider queue, a day's clients, the audit log.
+"""The staff lists: the provider queue and a day's clients.
 
 The queue pages by keyset (the last row's severity, time and id), never OFFSET, so the
 last of 2,000 pages costs what the first does.
@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 
 import sqlite_utils
+
+from .db import local_midnight_utc
 
 PAGE_SIZE = 50
 SQLITE_MAX = 2**63 - 1  # SQLite's largest integer; Python's have no limit
@@ -54,12 +56,6 @@ def _parse_key(key: str | None):
     if not all(-SQLITE_MAX <= n <= SQLITE_MAX for n in (rank, row_id)):
         return None
     return rank, stamp, row_id
-
-
-def local_midnight_utc(day: dt.date) -> str:
-    """The UTC time stamp at which the clinic's day begins."""
-    start = dt.datetime.combine(day, dt.time.min).astimezone()
-    return start.astimezone(dt.UTC).replace(microsecond=0).isoformat()
 
 
 def queue(
@@ -149,49 +145,3 @@ def name_on_other_days(
             [day.isoformat(), match, day.isoformat(), limit],
         )
     )
-
-
-def decisions(db: sqlite_utils.Database, submission_id: int) -> list[dict]:
-    """A submission's decisions, newest first, with who made them."""
-    return list(
-        db.query(
-            "SELECT d.decision, d.defer_until, d.note, d.at, u.username, u.name "
-            "FROM decisions d LEFT JOIN users u ON u.id = d.user_id "
-            "WHERE d.submission_id = ? ORDER BY d.at DESC, d.id DESC",
-            [submission_id],
-        )
-    )
-
-
-def audit_rows(
-    db: sqlite_utils.Database,
-    action: str | None = None,
-    username: str | None = None,
-    submission_id: int | None = None,
-    day: dt.date | None = None,
-    before: int | None = None,
-    limit: int = 100,
-) -> tuple[list[dict], bool]:
-    """Audit rows, newest first, and whether older ones exist."""
-    where, params = ["1 = 1"], []
-    for column, value in (
-        ("action", action),
-        ("username", username),
-        ("submission_id", submission_id),
-    ):
-        if value:
-            where.append(f"{column} = ?")
-            params.append(value)
-    if day:
-        where.append("at >= ? AND at < ?")
-        params += [local_midnight_utc(day), local_midnight_utc(day + dt.timedelta(days=1))]
-    if before:
-        where.append("id < ?")
-        params.append(before)
-    rows = list(
-        db.query(
-            f"SELECT * FROM audit WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT {limit + 1}",
-            params,
-        )
-    )
-    return rows[:limit], len(rows) > limit
