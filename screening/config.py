@@ -6,9 +6,37 @@ Environment values are parsed as JSON where they can be (SCREENING_KIOSK=true is
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import MutableMapping
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent  # the project: questionnaire.yaml, rules.yaml
+PACKAGE = Path(__file__).resolve().parent
+REPOSITORY = PACKAGE.parent  # in a source checkout or an editable install
+# A regular install (`pip install .`, a wheel): copies of the repository's templates/,
+# questionnaire.yaml and rules.yaml, made by the build (setup.py).
+BUNDLED = PACKAGE / "_bundled"
+
+
+def content_root() -> Path:
+    """The folder with templates/, questionnaire.yaml and rules.yaml: the repository's own
+    files when they are there (a checkout), else the copies bundled in the installed package."""
+    if all((REPOSITORY / name).exists() for name in ("templates", "questionnaire.yaml")):
+        return REPOSITORY
+    return BUNDLED
+
+
+CONTENT_ROOT = content_root()
+TEMPLATES = CONTENT_ROOT / "templates"  # Flask's template_folder
+ROOT = CONTENT_ROOT  # the older name, still used (create_app, tests): the repository in a checkout
+
+
+def resolve_paths(config: MutableMapping) -> None:
+    """QUESTIONNAIRE and RULES (SCREENING_QUESTIONNAIRE, SCREENING_RULES), when set, win over
+    the older QUESTIONNAIRE_PATH and RULES_PATH; afterwards both names hold the path in use.
+    Call it once every setting is loaded."""
+    for key, older in (("QUESTIONNAIRE", "QUESTIONNAIRE_PATH"), ("RULES", "RULES_PATH")):
+        if config.get(key):
+            config[older] = str(config[key])  # a SCREENING_* value can arrive parsed as JSON
+        config[key] = config[older]
 
 
 def defaults(instance_path: str) -> dict:
@@ -18,8 +46,11 @@ def defaults(instance_path: str) -> dict:
         # a generated one to instance/config.py (mode 0600).
         "SECRET_KEY": None,
         "DATABASE": str(Path(instance_path) / "screening.db"),
-        "QUESTIONNAIRE_PATH": str(ROOT / "questionnaire.yaml"),
-        "RULES_PATH": str(ROOT / "rules.yaml"),
+        # QUESTIONNAIRE and RULES, when set, win over the *_PATH names: see resolve_paths().
+        "QUESTIONNAIRE": None,
+        "RULES": None,
+        "QUESTIONNAIRE_PATH": str(CONTENT_ROOT / "questionnaire.yaml"),
+        "RULES_PATH": str(CONTENT_ROOT / "rules.yaml"),
         "CLINIC_NAME": "Skin Clinic",
         "CLINIC_PHONE": "",  # shown on the done page, which tells clients to call
         # A shared front-desk tablet: a start-over button, and a fresh start after idling.
