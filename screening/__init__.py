@@ -20,9 +20,7 @@ csrf = CSRFProtect()
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings, the questionnaire and rules (checked now), blueprints, CLI."""
-    app = Flask(
-        __name__, instance_relative_config=True, template_folder=str(config.ROOT / "templates")
-    )
+    app = Flask(__name__, instance_relative_config=True, template_folder=str(config.TEMPLATES))
     app.config.from_mapping(config.defaults(app.instance_path))
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -48,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _finish_config(app: Flask) -> None:
+    config.resolve_paths(app.config)
     key = app.config.get("SECRET_KEY")
     if key is not None and not isinstance(key, (str, bytes)):
         # SCREENING_* values are parsed as JSON, so an all-digit key arrives as a number

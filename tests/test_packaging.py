@@ -90,9 +90,6 @@ def test_a_regular_install_works_from_another_directory(tmp_path):
         {
             "PATH": os.pathsep.join([str(bin_dir), env.get("PATH", "")]),
             "SCREENING_DATABASE": str(tmp_path / "data" / "screening.db"),
-            # Today every command needs a SECRET_KEY, `rules check` too; another change
-            # lifts that for the commands that do not sign anything.
-            "SCREENING_SECRET_KEY": "packaging-test-secret",
         }
     )
 
@@ -109,8 +106,19 @@ def test_a_regular_install_works_from_another_directory(tmp_path):
         assert (package / "_bundled" / name).is_file(), name
     assert (package / "static" / "css" / "app.css").is_file()
 
+    # A clinic checks its rules on a laptop before it ever serves the app: no SECRET_KEY.
     checked = run([bin_dir / "flask", "--app", "screening", "rules", "check"], elsewhere, env)
     assert re.match(r"\d+ rules OK", checked), checked
+    refused = subprocess.run(
+        [bin_dir / "flask", "--app", "screening", "init-db"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode != 0 and "no SECRET_KEY" in refused.stderr, refused.stderr
+    env["SCREENING_SECRET_KEY"] = "packaging-test-secret"
     run([bin_dir / "flask", "--app", "screening", "init-db"], elsewhere, env)
 
     port = free_port()
