@@ -118,7 +118,7 @@ class RuleSet:
             day = parse_date(thing[qid])
             if day is not None:  # an unparsable date is left as is, so its rules fail loudly
                 thing[qid] = dt.datetime(day.year, day.month, day.day)
-        age = age_on(answers.get("date_of_birth"), today)
+        age = age_on(self.questionnaire.date_of_birth(answers), today)
         thing["age"] = age
         thing["today"] = dt.datetime(today.year, today.month, today.day)
         return thing, age

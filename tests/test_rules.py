@@ -3,8 +3,6 @@
 import datetime as dt
 import hashlib
 import logging
-import statistics
-import time
 from pathlib import Path
 
 import pytest
@@ -107,10 +105,6 @@ def test_baseline_is_valid_and_fires_only_the_always_rules():
     assert evaluation.outcome == "prep"
 
 
-def test_run_examples_passes_on_the_real_rules():
-    assert rules.run_examples(RULESET) == []
-
-
 def test_version_is_the_sha256_of_the_text():
     text = (ROOT / "rules.yaml").read_bytes()
     assert RULESET.version == hashlib.sha256(text).hexdigest()
@@ -168,22 +162,6 @@ def test_dates_in_fields_keep_their_json_form(tmp_path):
 def test_partial_answers_do_not_break_the_rules():
     evaluation = RULESET.evaluate({}, TODAY)
     assert [f["id"] for f in evaluation.flags] == ALWAYS
-
-
-def test_evaluation_is_fast():
-    answers = baseline(
-        cold_sores=True,
-        cold_sore_now=False,
-        skin_type="type_4",
-        recent_procedures=["injectables_2w"],
-    )
-    timings = []
-    for _ in range(300):
-        start = time.perf_counter()
-        RULESET.evaluate(answers, TODAY)
-        timings.append(time.perf_counter() - start)
-    # The target is 1 ms (bench/bench_rules.py); the slack keeps a busy CI machine green.
-    assert statistics.median(timings) < 0.003
 
 
 # --- property: valid answers never break evaluation ------------------------------------------
