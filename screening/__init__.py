@@ -9,7 +9,7 @@ import click
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from . import cli, config, content, store, vocab, web
+from . import appointments_cli, cli, config, content, invitations, store, vocab, web
 from .client.routes import bp as client_bp
 from .output import display
 from .staff.auth import login_manager
@@ -42,6 +42,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     app.register_blueprint(staff_bp)
     cli.init_app(app)
+    appointments_cli.init_app(app)
+    invitations.init_app(app)
     return app
 
 

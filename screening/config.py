@@ -68,6 +68,29 @@ def defaults(instance_path: str) -> dict:
         # those headers are ignored: a client could forge them to dodge the login lockout.
         "PROXY_HOPS": 0,
         "PDF_PAGE_SIZE": "Letter",  # or "A4"
+        # Email (invitations, reminders, provider alerts). Nothing is sent without SMTP_URL:
+        # smtp://host[:25], smtp+starttls://host[:587] or smtps://host[:465], with an
+        # optional user:password@ (percent-encode special characters).
+        "SMTP_URL": "",
+        "MAIL_FROM": "",  # the sender address, e.g. "Skin Clinic <desk@clinic.example>"
+        # The address clients and staff reach the app at (https://screening.clinic.example):
+        # emailed links start with it. Staff pages fall back to the address they were opened at.
+        "BASE_URL": "",
+        # `invitations remind` reminds clients whose appointment is this close and who have
+        # not answered yet.
+        "REMIND_HOURS": 48,
+        # A refer or defer submission this close to its appointment emails ALERT_TO (one
+        # address, several separated by commas, or a JSON list).
+        "ALERT_HOURS": 72,
+        "ALERT_TO": "",
+        # Wrong dates of birth on an invitation link before it is paused, and for how long.
+        "LINK_MAX_FAILURES": 5,
+        "LINK_LOCK_MINUTES": 15,
+        # The app's own outbox worker (a thread per server process): None starts it whenever
+        # SMTP_URL is set (never under TESTING); True or False decides. It also queues alerts.
+        "MAIL_WORKER": None,
+        "MAIL_POLL_SECONDS": 30,
+        "SMTP_TIMEOUT": 20,
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "SESSION_COOKIE_NAME": "screening",
         "SESSION_COOKIE_HTTPONLY": True,

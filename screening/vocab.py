@@ -104,6 +104,13 @@ AUDIT_ACTIONS = Vocabulary(
     Term("user_disable", "Disabled an account"),
     Term("user_password", "Changed a password"),
     Term("view_audit", "Viewed the audit log"),
+    Term("appointment_add", "Added an appointment"),
+    Term("appointment_import", "Imported appointments"),
+    Term("invitation_resend", "Resent an invitation"),
+    Term("invitation_link", "Showed an invitation link"),
+    Term("invitation_locked", "Invitation link paused (wrong dates of birth)"),
+    Term("appointment_attach", "Attached a submission to an appointment"),
+    Term("appointment_detach", "Detached a submission from an appointment"),
 )
 
 

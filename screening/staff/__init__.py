@@ -1,0 +1,4 @@
+"""The staff blueprint: views in routes.py, and appointments (appointments.py), whose views
+register on the same blueprint when this package is imported."""
+
+from . import appointments  # noqa: F401 - registers /staff/appointments on routes.bp

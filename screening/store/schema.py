@@ -157,6 +157,45 @@ def _append_only(db: sqlite_utils.Database) -> None:
             )
 
 
+@migrations(name="0007_appointments")
+def _appointments(db: sqlite_utils.Database) -> None:
+    # Upcoming appointments and their invitation links. A link's token is never stored:
+    # token_hash finds the appointment, link_nonce lets the app (with its SECRET_KEY) show
+    # the same link again. submission_id is the draft a link opened, then the submission it
+    # became (or a walk-in's, attached): one per appointment, and a deleted draft frees it.
+    db.execute(
+        "CREATE TABLE appointments ("
+        "id INTEGER PRIMARY KEY, client_name TEXT NOT NULL, name_key TEXT NOT NULL, "
+        "date_of_birth TEXT NOT NULL, email TEXT, phone TEXT, "
+        "appointment_date TEXT NOT NULL, appointment_time TEXT, "
+        "link_nonce TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, "
+        "status TEXT NOT NULL DEFAULT 'new', created_at TEXT NOT NULL, "
+        "created_by INTEGER REFERENCES users(id), "
+        "invited_at TEXT, opened_at TEXT, reminded_at TEXT, "
+        "submission_id INTEGER UNIQUE REFERENCES submissions(id) ON DELETE SET NULL, "
+        "dob_failures INTEGER NOT NULL DEFAULT 0, locked_until TEXT)"
+    )
+    db.execute(
+        "CREATE INDEX idx_appointments_day ON appointments "
+        "(appointment_date, appointment_time, name_key)"
+    )
+    db.execute("CREATE INDEX idx_appointments_match ON appointments (name_key, date_of_birth)")
+    # Email waiting to go out. idempotency_key makes queuing the same message twice a no-op;
+    # claimed_until is a lease, so two workers never send one row at once.
+    db.execute(
+        "CREATE TABLE outbox ("
+        "id INTEGER PRIMARY KEY, kind TEXT NOT NULL, "
+        "appointment_id INTEGER REFERENCES appointments(id), "
+        "idempotency_key TEXT NOT NULL UNIQUE, to_address TEXT NOT NULL, "
+        "subject TEXT NOT NULL, text_body TEXT, html_body TEXT, "
+        "attempts INTEGER NOT NULL DEFAULT 0, next_try_at TEXT NOT NULL, "
+        "claimed_until TEXT, sent_at TEXT, failed_at TEXT, last_error TEXT, "
+        "created_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX idx_outbox_due ON outbox (sent_at, failed_at, next_try_at)")
+    db.execute("CREATE INDEX idx_outbox_appointment ON outbox (appointment_id, kind)")
+
+
 def init_db(path: str | Path) -> None:
     """Create or upgrade the schema; safe to run any number of times."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)

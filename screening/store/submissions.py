@@ -17,6 +17,7 @@ import sqlite_utils
 
 from ..questionnaire import Questionnaire, normalize_name
 from ..vocab import CLEAR, OUTCOMES
+from . import appointments
 from .db import ago, local_day, now, transaction
 
 # How long the same review form posted again (a double tap, a retried request) still returns
@@ -212,6 +213,7 @@ def _store(
     row["submit_key"] = submit_key
     columns = ", ".join(f"{name} = ?" for name in row)
     db.execute(f"UPDATE submissions SET {columns} WHERE id = ?", [*row.values(), submission_id])
+    appointments.on_submitted(db, submission_id)  # its appointment, by link or by name
 
 
 def keep_rules_version(db, ruleset, stamp: str) -> None:
