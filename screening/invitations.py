@@ -268,11 +268,18 @@ class Worker:
         self.app = app
         self.wake_up = threading.Event()
         self.pid = os.getpid()
+        self.stopping = False
         self.thread = threading.Thread(target=self._run, name="screening-mail", daemon=True)
+
+    def stop(self) -> None:
+        """End the thread after its current round (tests; a server just exits)."""
+        self.stopping = True
+        self.wake_up.set()
+        self.thread.join(timeout=30)
 
     def _run(self) -> None:
         seconds = float(self.app.config["MAIL_POLL_SECONDS"])
-        while True:
+        while not self.stopping:
             try:
                 work_once(self.app)
             except Exception as exc:  # noqa: BLE001 - the thread must live; rows are tried again

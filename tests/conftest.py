@@ -107,3 +107,32 @@ def gunicorn(tmp_path):
     yield start
     for server in servers:
         server.kill()
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives."""
+    from smtp_server import SmtpServer
+
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_app(tmp_path, smtp):
+    """An app that emails through `smtp`, with provider alerts on (no worker thread)."""
+    database = tmp_path / "screening.db"
+    init_db(database)
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE": str(database),
+            "SMTP_URL": smtp.url,
+            "MAIL_FROM": "Skin Clinic <desk@clinic.example>",
+            "BASE_URL": "https://screening.clinic.example",
+            "CLINIC_PHONE": "555 0100",
+            "ALERT_TO": "dr.lee@clinic.example, dr.ng@clinic.example",
+        }
+    )
