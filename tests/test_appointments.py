@@ -203,11 +203,11 @@ def test_the_day_page_shows_where_each_appointment_stands(app, staff):
     assert "6 booked: 3 not started , 1 in progress, 2 answered." in text
     for line in (
         "09:00 Nora Phoneonly 555 0101 Not started Not invited (no email)",
-        "09:30 Ivy Invited email · 555 0123 Not started Invited 2026-01-05",
-        "10:00 Otto Opened email · 555 0123 Not started Opened",
-        f"10:30 Paula Progress email · 555 0123 In progress (step 3 of {len(qn.steps) + 1})",
-        "11:00 Sam Submitted email · 555 0123 Submitted Refer",
-        "11:30 Dee Decided email · 555 0123 Decided: Cleared to book",
+        "09:30 Ivy Invited ana@example.com · 555 0123 Not started Invited 2026-01-05",
+        "10:00 Otto Opened ana@example.com · 555 0123 Not started Opened",
+        f"10:30 Paula Progress ana@example.com · 555 0123 In progress (step 3 of {len(qn.steps) + 1})",
+        "11:00 Sam Submitted ana@example.com · 555 0123 Submitted Refer",
+        "11:30 Dee Decided ana@example.com · 555 0123 Decided: Cleared to book",
     ):
         assert line in text, line
     # Not started rows are marked for the eye, and only they are.

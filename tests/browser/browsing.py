@@ -40,6 +40,7 @@ class Server:
             **os.environ,
             "SCREENING_DATABASE": str(self.database),
             "SCREENING_SECRET_KEY": "browser-tests-secret",
+            "SCREENING_BASE_URL": self.url,  # emailed links lead here
         }
         env.update({f"SCREENING_{k}": str(v) for k, v in settings.items()})
         self.env = env
