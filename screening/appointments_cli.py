@@ -53,11 +53,6 @@ def _mail_ready() -> None:
         mail.check_settings(config)
     except mail.MailError as exc:
         raise click.ClickException(f"cannot send email: {exc}") from None
-    if not config.get("BASE_URL"):
-        raise click.ClickException(
-            "cannot send email: set SCREENING_BASE_URL, the address clients open links at "
-            "(e.g. https://screening.clinic.example)"
-        )
 
 
 def _report(kind: str, counts: dict[str, int]) -> None:

@@ -227,12 +227,13 @@ def test_smtp_login_with_user_and_password_in_the_url(tmp_path):
         ({"SMTP_URL": "http://mail.example"}, "SMTP_URL must look like smtp://host"),
         ({"SMTP_URL": "smtp://mail.example:port"}, "SMTP_URL: the port is not a number"),
         ({"SMTP_URL": "smtp://mail.example", "MAIL_FROM": ""}, "MAIL_FROM must be an address"),
+        ({"SMTP_URL": "smtp://mail.example", "BASE_URL": ""}, "BASE_URL must be the address"),
     ],
 )
 def test_wrong_mail_settings_stop_start_up_with_one_clear_line(tmp_path, settings, message):
     config = {"TESTING": True, "SECRET_KEY": "k", "DATABASE": str(tmp_path / "s.db")}
     with pytest.raises(SystemExit) as stopped:
-        create_app({**config, "MAIL_FROM": "desk@clinic.example", **settings})
+        create_app({**config, "MAIL_FROM": "desk@clinic.example", "BASE_URL": BASE, **settings})
     assert str(stopped.value).startswith("screening: cannot start: ") and message in str(
         stopped.value
     )
@@ -243,7 +244,10 @@ def test_commands_say_which_setting_is_missing(app):
     assert result.exit_code == 1 and "cannot send email: SMTP_URL must look like" in result.output
     app.config.update(SMTP_URL="smtp://127.0.0.1", MAIL_FROM="desk@clinic.example")
     result = run(app, "invitations", "remind")
-    assert result.exit_code == 1 and "set SCREENING_BASE_URL" in result.output
+    assert result.exit_code == 1
+    assert "cannot send email: BASE_URL must be the address clients open links at" in (
+        result.output
+    )
 
 
 def test_the_worker_thread_sends_what_the_front_desk_queues(tmp_path, smtp):

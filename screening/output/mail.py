@@ -88,7 +88,8 @@ def build(row: dict, sender: str) -> EmailMessage:
 
 
 def check_settings(config) -> None:
-    """Raise MailError naming the setting when SMTP_URL or MAIL_FROM cannot be used."""
+    """Raise MailError naming the setting when SMTP_URL, MAIL_FROM or BASE_URL (which
+    emailed links need) cannot be used."""
     url = config.get("SMTP_URL") or ""
     parts = urlsplit(url)
     if parts.scheme.lower() not in SCHEMES or not parts.hostname:
@@ -102,6 +103,11 @@ def check_settings(config) -> None:
         raise MailError("SMTP_URL: the port is not a number") from None
     if "@" not in parseaddr(config.get("MAIL_FROM") or "")[1]:
         raise MailError("MAIL_FROM must be an address, e.g. 'Skin Clinic <desk@clinic.example>'")
+    if not urlsplit(config.get("BASE_URL") or "").hostname:
+        raise MailError(
+            "BASE_URL must be the address clients open links at, e.g. "
+            "https://screening.clinic.example: emailed links start with it"
+        )
 
 
 def _connect(url: str, timeout: float) -> smtplib.SMTP:
