@@ -61,6 +61,11 @@ def test_templates_hold_no_inline_script_or_style():
     for path in sources:
         text = path.read_text()
         assert not re.search(r"<script(?![^>]*\bsrc=)", text), path
+        if path.parent.name == "mail":
+            # Email is not served under the CSP, and mail programs drop <style> and style
+            # sheets: the mail templates style inline, and hold no script of any kind.
+            assert not re.search(r"<script|\son[a-z]+=|javascript:", text, re.IGNORECASE), path
+            continue
         assert not re.search(r"<style\b|\sstyle=|\son[a-z]+=|javascript:", text, re.IGNORECASE), (
             path
         )
