@@ -104,6 +104,12 @@ AUDIT_ACTIONS = Vocabulary(
     Term("user_disable", "Disabled an account"),
     Term("user_password", "Changed a password"),
     Term("view_audit", "Viewed the audit log"),
+    Term("login_code_failed", "Login code wrong"),
+    Term("login_counted", "More failed or refused logins (counted)"),
+    Term("recovery_code_used", "Logged in with a recovery code"),
+    Term("two_factor_enrol", "Set up two-factor sign-in"),
+    Term("two_factor_reset", "Reset two-factor sign-in"),
+    Term("drafts_purged", "Deleted expired drafts"),
 )
 
 

@@ -61,22 +61,41 @@ def flag_readings(flag: dict, qn) -> list[tuple[str, str]]:
     return readings
 
 
-def answer_sections(submission: dict, qn) -> list[tuple[str, list[tuple[str, str, bool]]]]:
+# A printed summary has a page budget: each typed text shows at most this much on paper
+# (2,000 lines of notes made a 37-page summary that joined the day's batch); the rest is on
+# the submission's page in the app.
+PDF_TEXT_LINES = 8
+PDF_TEXT_CHARS = 500
+PDF_DECISIONS = 3  # the latest decisions printed; earlier ones are counted
+CONTINUED = "… continued in the app"
+
+
+def clip(text: str | None, lines: int = PDF_TEXT_LINES, chars: int = PDF_TEXT_CHARS) -> str:
+    """Text cut to the printed budget, ending with "… continued in the app" when cut."""
+    if not text:
+        return text or ""
+    short = "\n".join(text.split("\n")[:lines])[:chars]
+    if short == text:
+        return text
+    return short.rstrip() + " " + CONTINUED
+
+
+def answer_sections(
+    submission: dict, qn, printed: bool = False
+) -> list[tuple[str, list[tuple[str, str, bool]]]]:
     """Every question by section as (title, [(question, answer, read by a flag)]); a question
-    the client was not shown says so instead of "No"."""
+    the client was not shown says so instead of "No". `printed`: typed text is clipped to
+    the PDF's budget."""
     answers, read = submission["answers"], answers_read(submission)
+
+    def shown(q) -> str:
+        if not q.is_shown(answers):
+            return "Not asked"
+        text = q.display(answers.get(q.id))
+        return clip(text) if printed and q.type in ("text", "longtext") else text
+
     return [
-        (
-            section.title,
-            [
-                (
-                    q.label,
-                    q.display(answers.get(q.id)) if q.is_shown(answers) else "Not asked",
-                    q.id in read,
-                )
-                for q in section.questions
-            ],
-        )
+        (section.title, [(q.label, shown(q), q.id in read) for q in section.questions])
         for section in qn.sections
     ]
 
@@ -95,5 +114,7 @@ def init_app(app: Flask) -> None:
         decided_by=decided_by,
         flag_readings=flag_readings,
         answer_sections=answer_sections,
+        clip=clip,
+        PDF_DECISIONS=PDF_DECISIONS,
         client_phone=phone,
     )

@@ -11,6 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from helpers import TEST_ENV
+
 from screening.config import ROOT
 from screening.store import init_db
 
@@ -40,6 +42,7 @@ class Server:
             **os.environ,
             "SCREENING_DATABASE": str(self.database),
             "SCREENING_SECRET_KEY": "browser-tests-secret",
+            **TEST_ENV,
         }
         env.update({f"SCREENING_{k}": str(v) for k, v in settings.items()})
         self.env = env
