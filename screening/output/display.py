@@ -4,6 +4,7 @@ decisions, ages. Registered for Jinja by `init_app`."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from flask import Flask
 
@@ -61,23 +62,34 @@ def flag_readings(flag: dict, qn) -> list[tuple[str, str]]:
     return readings
 
 
-# A printed summary has a page budget: each typed text shows at most this much on paper
-# (2,000 lines of notes made a 37-page summary that joined the day's batch); the rest is on
-# the submission's page in the app.
-PDF_TEXT_LINES = 8
-PDF_TEXT_CHARS = 500
-PDF_DECISIONS = 3  # the latest decisions printed; earlier ones are counted
+# A printed summary has a page budget: 2,000 lines of notes made a 37-page summary that
+# joined the day's batch. Each typed text prints at most this many lines (a line break
+# costs a whole line), then "… continued in the app"; a 2,000-character answer of prose,
+# printed across the page, still fits whole. Only the latest decisions print.
+PDF_BUDGET = {
+    "answer": (30, 95),  # lines, characters a line holds across the page (roughly)
+    "note": (8, 95),  # a decision's note
+}
+PDF_DECISIONS = 3
 CONTINUED = "… continued in the app"
 
 
-def clip(text: str | None, lines: int = PDF_TEXT_LINES, chars: int = PDF_TEXT_CHARS) -> str:
+def clip(text: str | None, kind: str = "answer") -> str:
     """Text cut to the printed budget, ending with "… continued in the app" when cut."""
     if not text:
         return text or ""
-    short = "\n".join(text.split("\n")[:lines])[:chars]
-    if short == text:
-        return text
-    return short.rstrip() + " " + CONTINUED
+    lines, width = PDF_BUDGET[kind]
+    kept, used = [], 0
+    for line in text.split("\n"):
+        cost = max(1, math.ceil(len(line) / width))
+        if used + cost > lines:
+            room = (lines - used) * width
+            if room > 0:
+                kept.append(line[:room])
+            return "\n".join(kept).rstrip() + " " + CONTINUED
+        kept.append(line)
+        used += cost
+    return text
 
 
 def answer_sections(
