@@ -113,7 +113,7 @@ def test_argon2_uses_owasp_parameters_and_old_hashes_are_redone(app):
 
 
 def test_hashing_is_one_at_a_time_per_worker(app, cheap_argon2):
-    """A login that finds the worker's hashing slot taken (for over a second) gets a polite
+    """A login that finds the worker's hashing slot taken (for a quarter second) gets a polite
     "try again" (503) instead of another hash on a busy CPU."""
     make_user(app, "dana", "provider")
     held = threading.Event()

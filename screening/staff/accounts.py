@@ -22,16 +22,18 @@ from ..vocab import ROLES
 USERNAME = re.compile(r"[\w.@+-]{1,64}")
 MIN_PASSWORD = 12
 
-# argon2id at OWASP's parameters (19 MiB, 2 passes, 1 lane): about 56 ms on this 2-core
-# machine, where argon2-cffi's default (64 MiB, 3 passes, 4 lanes) took 450 ms to 1.2 s and
-# let a flood of logins take every core. Hashes made with other parameters are redone at
-# the user's next login (`needs_rehash`).
+# argon2id at OWASP's parameters (19 MiB, 2 passes, 1 lane): 56 ms on this 2-core machine
+# (102 ms at load 14), where argon2-cffi's default (64 MiB, 3 passes, 4 lanes) took 450 ms
+# (742 ms at load 14) and let a flood of logins take every core. Hashes made with other
+# parameters are redone at the user's next login (`needs_rehash`).
 hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _DUMMY_HASH = hasher.hash("not a real password")
-# One hash at a time per worker process: a flood of logins queues here (briefly) instead of
-# taking every core from the pages other people are loading.
+# One hash at a time per worker process, and a login waits for it a quarter of a second at
+# most (a hash takes about 60 ms), then gets "try again": a flood of logins from many
+# addresses neither takes every core nor holds the worker's threads that pages need
+# (waiting a whole second, it took GET / from 36 ms to 414 ms in bench/bench_login.py).
 HASH_CONCURRENCY = 1
-HASH_WAIT_SECONDS = 1.0
+HASH_WAIT_SECONDS = 0.25
 _hashing = threading.BoundedSemaphore(HASH_CONCURRENCY)
 
 
