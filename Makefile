@@ -37,7 +37,7 @@ run: prepare
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
 	$(BIN)/gunicorn -c python:screening.gunicorn_conf --preload --no-control-socket \
 		--workers $(WORKERS) --bind $(HOST):$(PORT) \
-		--access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms' --access-logfile - \
+		--access-logfile - \
 		'screening:create_app()'
 
 dev: prepare

@@ -9,11 +9,12 @@ import click
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from . import appointments_cli, cli, config, content, invitations, store, vocab, web
+from . import appointments_cli, cli, config, content, housekeeping, invitations, store, vocab, web
 from .client.routes import bp as client_bp
 from .output import display
 from .staff.auth import login_manager
 from .staff.routes import bp as staff_bp
+from .staff.two_factor_views import bp as two_factor_bp
 
 csrf = CSRFProtect()
 
@@ -34,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         _stop(str(exc))
 
     store.init_app(app)
+    housekeeping.init_app(app)
     csrf.init_app(app)
     web.init_app(app)
     app.jinja_env.globals.update(vocab.jinja_globals())
@@ -41,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(client_bp)
     login_manager.init_app(app)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(two_factor_bp)
     cli.init_app(app)
     appointments_cli.init_app(app)
     invitations.init_app(app)

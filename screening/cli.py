@@ -18,8 +18,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import demo
+from . import demo, housekeeping
 from .content import questionnaire, rules, today
+from .files import open_private
 from .rules_cli import rules_cli
 from .store import connect, init_db
 from .store.backup import BackupError, backup
@@ -109,7 +110,7 @@ def pdf_command(submission_id: int | None, day: str | None, output: str) -> None
             data = pdf.summary_pdf(db, submission_id)
             if data is None:
                 raise click.ClickException(f"no submitted screening with id {submission_id}")
-    with open(output, "wb") as out:
+    with open_private(output) as out:  # health data: 0600 from the first byte
         out.write(data)
     click.echo(f"Wrote {output} ({len(data):,} bytes).")
 
@@ -134,6 +135,20 @@ def backup_command(file: Path, force: bool) -> None:
         f"Backed up {result.submissions} submissions ({result.size / 1e6:.1f} MB) "
         f"to {result.path}; integrity check ok"
     )
+
+
+@click.command("purge")
+@with_appcontext
+def purge_command() -> None:
+    """Delete drafts older than SCREENING_DRAFT_HOURS (counted in the audit log), write the
+    counts of refused logins, forget old login attempts. The app does this itself at
+    start-up and hourly; run it from cron if the app is often idle or stopped.
+
+    Example: flask --app screening purge
+    """
+    with database() as db:
+        done = housekeeping.run(db, current_app.config["DRAFT_HOURS"])
+    click.echo("Purged: " + ", ".join(f"{count} {kind}" for kind, count in done.items()))
 
 
 @click.command("demo")
@@ -163,6 +178,7 @@ def init_app(app: Flask) -> None:
         submissions_cli,
         pdf_command,
         backup_command,
+        purge_command,
         demo_command,
         rules_cli,
         users_cli,

@@ -60,8 +60,21 @@ def defaults(instance_path: str) -> dict:
         # A client can leave and resume a draft on the same device within this time.
         "DRAFT_HOURS": 24,
         "STAFF_IDLE_MINUTES": 15,
+        # Staff who can see health data (providers, admins) sign in with a password and a
+        # code from an authenticator app (TOTP), set up at their first login. Turn it off
+        # only on a closed network (README).
+        "REQUIRE_2FA": True,
+        # Login attempts in LOGIN_LOCKOUT_MINUTES: for one name from one address (or from a
+        # browser that logged in to it before), from one address across all names, and for
+        # one name across all addresses (browsers that logged in to it before excepted).
         "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_ADDRESS_MAX_FAILURES": 30,
+        "LOGIN_ACCOUNT_MAX_FAILURES": 20,
         "LOGIN_LOCKOUT_MINUTES": 15,
+        # Anonymous clients, per address and hour (0: no limit). A clinic's shared Wi-Fi or
+        # kiosk is one address: keep these well above a busy day's clients per hour.
+        "CLIENT_STARTS_PER_HOUR": 60,
+        "CLIENT_SUBMISSIONS_PER_HOUR": 60,
         # Served over HTTPS (behind a TLS proxy): Secure cookies and HSTS.
         "HTTPS": False,
         # How many proxies in front of the app set X-Forwarded-For/-Proto (nginx: 1). With 0

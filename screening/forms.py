@@ -10,7 +10,6 @@ import datetime as dt
 from typing import Any, ClassVar
 
 from flask import request
-from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import (
     HiddenField,
@@ -27,6 +26,7 @@ from wtforms.widgets.core import clean_key
 
 from . import content
 from .questionnaire import Question, Questionnaire, Section
+from .text_form import TextOnlyForm
 
 YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 
@@ -95,7 +95,7 @@ class AnswerCheck:
             raise StopValidation(message)
 
 
-class StepForm(FlaskForm):
+class StepForm(TextOnlyForm):
     """A step's form; `context` holds the draft's answers with this step's values on top."""
 
     questions: ClassVar[list[Question]] = []
@@ -128,6 +128,11 @@ class StepForm(FlaskForm):
     def valid_answers(self) -> dict[str, Any]:
         """The answers of this step that passed their checks (after `validate`)."""
         return {qid: value for qid, value in self.answers().items() if not self[qid].errors}
+
+    def not_text_message(self, field) -> str:
+        question = next((q for q in self.questions if q.id == field.name), None)
+        name = question.name if question else field.label.text
+        return f"{name}: please type your answer here; a file cannot be sent."
 
     def error_list(self) -> list[tuple[str, str]]:
         """(field id, message) for the error summary, in page order."""

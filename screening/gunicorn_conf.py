@@ -20,3 +20,8 @@ threads = 4
 # request goes to whichever worker is free. A proxy in front still keeps browsers'
 # connections.
 keepalive = 0
+# One line per request, which the request cannot split or forge (screening/access_log.py):
+# the address, the method, the path without its query string (names are never in URLs, but
+# a query is still the caller's free text), the protocol, the status, the size, the time.
+logger_class = "screening.access_log.EscapingLogger"
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'

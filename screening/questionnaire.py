@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,24 @@ _QUESTION_KEYS = {
 }
 # Control characters other than tab/newline are never valid in typed text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Invisible characters that change how one-line text (a name) reads: direction overrides,
+# embeddings, isolates and marks (U+202E shows "Ana\u202eyrraB" as "AnaBarry"), zero-width
+# spaces, the word joiner, soft hyphens, the byte order mark, line and paragraph separators
+# (every Unicode "format" or separator character). Allowed: the zero-width non-joiner and
+# joiner, which Indic, Persian and Arabic names and emoji sequences need, and the tag
+# characters of flag emoji.
+_KEEP_FORMAT = {"\u200c", "\u200d"}
+
+
+def hidden_characters(text: str) -> bool:
+    """Whether one-line text holds an invisible character that could disguise it."""
+    return any(
+        unicodedata.category(char) in ("Cf", "Zl", "Zp")
+        and char not in _KEEP_FORMAT
+        and not 0xE0020 <= ord(char) <= 0xE007F
+        for char in text
+        if not char.isascii()
+    )
 
 
 class QuestionnaireError(Exception):
@@ -158,6 +177,11 @@ class Question:
         allowed = value.replace("\n", "").replace("\r", "").replace("\t", "")
         if _CONTROL.search(allowed) or (self.type == "text" and ("\n" in value or "\r" in value)):
             return f"{self.name}: please remove the special characters."
+        if self.type == "text" and hidden_characters(value):
+            return (
+                f"{self.name}: please remove the hidden formatting characters "
+                "(such as text direction marks)."
+            )
         if self.matches and normalize_name(value) != normalize_name(answers.get(self.matches)):
             expected = " ".join(str(answers.get(self.matches) or "").split())
             return f"{self.name}: please type your name exactly as in “{self.matches_name}”" + (

@@ -94,6 +94,18 @@ def set_password_command(username, password_stdin):
         click.echo(f"Password (shown once, keep it safe): {password}")
 
 
+@users_cli.command("reset-2fa")
+@click.argument("username")
+def reset_two_factor_command(username):
+    """Reset an account's two-factor sign-in (a lost phone): it is set up again at the next
+    login, and the account's open sessions end.
+
+    Example: flask --app screening users reset-2fa dana
+    """
+    _run(accounts.reset_two_factor, username)
+    click.echo(f"Two-factor sign-in reset for {username}; they set it up at their next login.")
+
+
 @users_cli.command("ensure-admin")
 def ensure_admin_command():
     """On an instance with no staff accounts, create `admin` and print its password once.

@@ -111,6 +111,12 @@ AUDIT_ACTIONS = Vocabulary(
     Term("invitation_locked", "Invitation link paused (wrong dates of birth)"),
     Term("appointment_attach", "Attached a submission to an appointment"),
     Term("appointment_detach", "Detached a submission from an appointment"),
+    Term("login_code_failed", "Login code wrong"),
+    Term("login_counted", "More failed or refused logins (counted)"),
+    Term("recovery_code_used", "Logged in with a recovery code"),
+    Term("two_factor_enrol", "Set up two-factor sign-in"),
+    Term("two_factor_reset", "Reset two-factor sign-in"),
+    Term("drafts_purged", "Deleted expired drafts"),
 )
 
 

@@ -19,6 +19,8 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
+# No page uses the camera, the microphone or the location: a script that got in cannot either.
+PERMISSIONS = "camera=(), microphone=(), geolocation=()"
 
 ERRORS = {
     400: (
@@ -47,6 +49,14 @@ ERRORS = {
         "Too much text",
         "What you sent is larger than we accept. Shorten your answers and try again.",
     ),
+    429: (
+        "Please wait a little",
+        (
+            "Many questionnaires were started or sent from this network in the last hour, so "
+            "we are pausing new ones for a while. Please try again later, or ask the front "
+            "desk for help."
+        ),
+    ),
     500: (
         "Something went wrong on our side",
         (
@@ -64,6 +74,8 @@ def security_headers(response):
     h["X-Content-Type-Options"] = "nosniff"
     h["Referrer-Policy"] = "no-referrer"
     h["X-Frame-Options"] = "DENY"
+    h["Permissions-Policy"] = PERMISSIONS
+    h["Cross-Origin-Opener-Policy"] = "same-origin"
     if request.endpoint != "static":
         h["Cache-Control"] = "no-store"
     if current_app.config["HTTPS"]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from helpers import (
+    TEST_SETTINGS,
     Wizard,
     log_in,
     make_user,
@@ -18,7 +19,9 @@ from screening.store import init_db
 def app(tmp_path):
     database = tmp_path / "screening.db"
     init_db(database)
-    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE": str(database)})
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE": str(database), **TEST_SETTINGS}
+    )
     yield app
 
 

@@ -7,6 +7,15 @@ import re
 import sqlite3
 
 TODAY = dt.date.today()
+# Test apps and servers: staff log in with a password alone (the two-factor tests turn it
+# on), and clients' per-address limits are off (every test client is 127.0.0.1). The
+# production defaults stay as they are: see screening/config.py.
+TEST_SETTINGS = {
+    "REQUIRE_2FA": False,
+    "CLIENT_STARTS_PER_HOUR": 0,
+    "CLIENT_SUBMISSIONS_PER_HOUR": 0,
+}
+TEST_ENV = {f"SCREENING_{key}": str(value).lower() for key, value in TEST_SETTINGS.items()}
 
 
 def valid_answers(**overrides) -> dict:

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import requests
+from helpers import TEST_ENV
 
 from screening.config import ROOT
 from screening.store import init_db
@@ -87,6 +88,7 @@ class Server:
                 # Test-only app factories (an extra route that fails) live in tests/.
                 "PYTHONPATH": os.pathsep.join([str(ROOT), str(TESTS)]),
                 "PYTHONUNBUFFERED": "1",
+                **TEST_ENV,
                 **self.extra_env,
             }
         )

@@ -12,7 +12,17 @@ import sqlite3
 from urllib.parse import quote_from_bytes
 
 import pytest
-from helpers import PASSWORD, TODAY, Wizard, csrf_token, form_data, log_in, make_user, valid_answers
+from helpers import (
+    PASSWORD,
+    TEST_SETTINGS,
+    TODAY,
+    Wizard,
+    csrf_token,
+    form_data,
+    log_in,
+    make_user,
+    valid_answers,
+)
 from html_checks import assert_no_active_content
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -182,7 +192,7 @@ def check_reply(response, body: bytes, limit: int) -> None:
 @pytest.fixture
 def fuzz_app(tmp_path):
     init_db(tmp_path / "db")
-    return create_app({"SECRET_KEY": "k", "DATABASE": str(tmp_path / "db")})
+    return create_app({"SECRET_KEY": "k", "DATABASE": str(tmp_path / "db"), **TEST_SETTINGS})
 
 
 def _targets():
@@ -315,7 +325,7 @@ def staff_app(tmp_path, cheap_argon2):
     from screening.store.submissions import import_answers
 
     init_db(tmp_path / "db")
-    app = create_app({"SECRET_KEY": "k", "DATABASE": str(tmp_path / "db")})
+    app = create_app({"SECRET_KEY": "k", "DATABASE": str(tmp_path / "db"), **TEST_SETTINGS})
     with app.app_context():
         ids = [
             import_answers(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 from failing_app import SECRET_IN_ERROR
-from helpers import csrf_token
+from helpers import TEST_SETTINGS, csrf_token
 
 NEXT_STEP = {
     400: "Go back to the start and try again",
@@ -111,7 +111,9 @@ def test_no_configuration_turns_a_crash_into_a_traceback(tmp_path, config):
 
     from screening import create_app
 
-    app = create_app({"SECRET_KEY": "k", "DATABASE": str(tmp_path / "db"), **config})
+    app = create_app(
+        {"SECRET_KEY": "k", "DATABASE": str(tmp_path / "db"), **TEST_SETTINGS, **config}
+    )
 
     @app.get("/test-only/crash")
     def crash():

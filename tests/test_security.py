@@ -7,7 +7,7 @@ import re
 import sqlite3
 
 import pytest
-from helpers import Wizard, csrf_token, form_data, search, valid_answers
+from helpers import TEST_SETTINGS, Wizard, csrf_token, form_data, search, valid_answers
 from html_checks import assert_no_active_content
 
 from screening import create_app
@@ -77,7 +77,9 @@ def test_every_rendered_client_page_is_free_of_inline_script_and_style(tmp_path,
     from screening.store import init_db
 
     init_db(tmp_path / "db")
-    app = create_app({"SECRET_KEY": "k", "DATABASE": str(tmp_path / "db"), "KIOSK": kiosk})
+    app = create_app(
+        {"SECRET_KEY": "k", "DATABASE": str(tmp_path / "db"), "KIOSK": kiosk, **TEST_SETTINGS}
+    )
     client = app.test_client()
     wizard = Wizard(client, app)
     answers = valid_answers(cold_sores=True, cold_sore_now=False, active_acne=True)
@@ -417,13 +419,16 @@ def test_staff_pages_show_hostile_text_as_text(app, staff, submitted, cheap_argo
             "&lt;/textarea&gt;&lt;script&gt;alert(5)&lt;/script&gt;{{ 7*7 }}",
             "by &lt;script&gt;alert(7)&lt;/script&gt; Dr Lee",
         ],
-        "audit": ["&lt;img/src=x/onerror=alert(6)&gt;"],
+        # The name typed at a failed login is not an account's, so the audit log does not
+        # keep it at all (issue 17); the audit filter still shows a typed name back escaped.
+        "audit search": ['value="&lt;img/src=x/onerror=alert(6)&gt;"'],
         "users": ["&lt;script&gt;alert(7)&lt;/script&gt; Dr Lee"],
         "users: bad username": ['value="&lt;img/src=x/onerror=alert(6)&gt;"'],
     }
     for kind, texts in escaped.items():
         for text in texts:
             assert text in responses[kind].text, (kind, text)
+    assert "onerror=alert(6)" not in responses["audit"].text
 
 
 def rows_day(app, submission_id: int) -> str:

@@ -7,7 +7,7 @@ import re
 import sqlite3
 
 import pytest
-from helpers import PASSWORD, csrf_token, log_in, make_user
+from helpers import PASSWORD, TEST_SETTINGS, csrf_token, log_in, make_user
 
 
 def db(app):
@@ -90,6 +90,7 @@ def test_behind_a_proxy_the_lockout_counts_forwarded_addresses_only_when_told(tm
             "SECRET_KEY": "test-secret",
             "PROXY_HOPS": hops,
             "DATABASE": str(tmp_path / "proxy.db"),
+            **TEST_SETTINGS,
         }
     )
     make_user(app, "dana", "provider")
@@ -144,7 +145,12 @@ def test_login_failures_lock_the_name_for_this_address(app):
     from screening import create_app
 
     other = create_app(
-        {"SECRET_KEY": "test-secret", "DATABASE": app.config["DATABASE"], "TESTING": True}
+        {
+            "SECRET_KEY": "test-secret",
+            "DATABASE": app.config["DATABASE"],
+            "TESTING": True,
+            **TEST_SETTINGS,
+        }
     ).test_client()
     response = log_in(other, "dana", PASSWORD)
     assert response.status_code == 429 and "paused for 15 minutes" in response.text

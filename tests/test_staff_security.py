@@ -9,7 +9,16 @@ import sqlite3
 
 import pytest
 import requests
-from helpers import PASSWORD, TODAY, csrf_token, make_user, rows, search, valid_answers
+from helpers import (
+    PASSWORD,
+    TEST_SETTINGS,
+    TODAY,
+    csrf_token,
+    make_user,
+    rows,
+    search,
+    valid_answers,
+)
 from html_checks import assert_no_active_content
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -284,6 +293,9 @@ def _fuzz_app(tmp_path_factory):
                 "DATABASE": str(folder / "db"),
                 "TESTING": True,
                 "LOGIN_MAX_FAILURES": 10_000,
+                "LOGIN_ADDRESS_MAX_FAILURES": 10_000,
+                "LOGIN_ACCOUNT_MAX_FAILURES": 10_000,
+                **TEST_SETTINGS,
             }
         )
         with app.app_context():

@@ -15,6 +15,15 @@ def test_security_headers_on_every_page(client):
     assert "Strict-Transport-Security" not in response.headers
 
 
+def test_no_page_may_use_camera_microphone_or_location_and_no_opener_reaches_it(client, staff):
+    """Issue 17, finding 9: no Permissions-Policy and no Cross-Origin-Opener-Policy."""
+    responses = [client.get("/"), client.get("/nope"), staff("provider").get("/staff/")]
+    for response in responses:
+        policy = {p.strip() for p in response.headers["Permissions-Policy"].split(",")}
+        assert {"camera=()", "microphone=()", "geolocation=()"} <= policy
+        assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
 def test_hsts_and_secure_cookies_with_https(tmp_path):
     from screening import create_app
 

@@ -23,6 +23,7 @@ from flask import (
 
 from ..content import questionnaire, rules, today
 from ..forms import build_forms, section_of
+from ..rate_limits import limited
 from ..store import get_db
 from ..store.submissions import (
     InvalidAnswers,
@@ -75,6 +76,7 @@ def start():
 
 
 @bp.post("/start")
+@limited("start", "CLIENT_STARTS_PER_HOUR")
 def begin():
     """Start a new draft (a new token in a new session cookie)."""
     token = start_draft(get_db(), current_app.config["DRAFT_HOURS"])
@@ -149,6 +151,7 @@ def step(section_id: str):
 
 
 @bp.route("/review", methods=["GET", "POST"])
+@limited("submit", "CLIENT_SUBMISSIONS_PER_HOUR")
 def review():
     """Every answer by section, then the attestation, the signature and submit."""
     qn = questionnaire()

@@ -4,6 +4,7 @@ decisions, ages. Registered for Jinja by `init_app`."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from flask import Flask
 
@@ -61,22 +62,52 @@ def flag_readings(flag: dict, qn) -> list[tuple[str, str]]:
     return readings
 
 
-def answer_sections(submission: dict, qn) -> list[tuple[str, list[tuple[str, str, bool]]]]:
+# A printed summary has a page budget: 2,000 lines of notes made a 37-page summary that
+# joined the day's batch. Each typed text prints at most this many lines (a line break
+# costs a whole line), then "… continued in the app"; a 2,000-character answer of prose,
+# printed across the page, still fits whole. Only the latest decisions print.
+PDF_BUDGET = {
+    "answer": (30, 95),  # lines, characters a line holds across the page (roughly)
+    "note": (8, 95),  # a decision's note
+}
+PDF_DECISIONS = 3
+CONTINUED = "… continued in the app"
+
+
+def clip(text: str | None, kind: str = "answer") -> str:
+    """Text cut to the printed budget, ending with "… continued in the app" when cut."""
+    if not text:
+        return text or ""
+    lines, width = PDF_BUDGET[kind]
+    kept, used = [], 0
+    for line in text.split("\n"):
+        cost = max(1, math.ceil(len(line) / width))
+        if used + cost > lines:
+            room = (lines - used) * width
+            if room > 0:
+                kept.append(line[:room])
+            return "\n".join(kept).rstrip() + " " + CONTINUED
+        kept.append(line)
+        used += cost
+    return text
+
+
+def answer_sections(
+    submission: dict, qn, printed: bool = False
+) -> list[tuple[str, list[tuple[str, str, bool]]]]:
     """Every question by section as (title, [(question, answer, read by a flag)]); a question
-    the client was not shown says so instead of "No"."""
+    the client was not shown says so instead of "No". `printed`: typed text is clipped to
+    the PDF's budget."""
     answers, read = submission["answers"], answers_read(submission)
+
+    def shown(q) -> str:
+        if not q.is_shown(answers):
+            return "Not asked"
+        text = q.display(answers.get(q.id))
+        return clip(text) if printed and q.type in ("text", "longtext") else text
+
     return [
-        (
-            section.title,
-            [
-                (
-                    q.label,
-                    q.display(answers.get(q.id)) if q.is_shown(answers) else "Not asked",
-                    q.id in read,
-                )
-                for q in section.questions
-            ],
-        )
+        (section.title, [(q.label, shown(q), q.id in read) for q in section.questions])
         for section in qn.sections
     ]
 
@@ -95,5 +126,7 @@ def init_app(app: Flask) -> None:
         decided_by=decided_by,
         flag_readings=flag_readings,
         answer_sections=answer_sections,
+        clip=clip,
+        PDF_DECISIONS=PDF_DECISIONS,
         client_phone=phone,
     )

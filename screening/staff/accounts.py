@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
+from contextlib import contextmanager
 
 import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from ..questionnaire import hidden_characters
 from ..store import audit, transaction
 from ..store import staff as store
 from ..vocab import ROLES
@@ -19,16 +22,43 @@ from ..vocab import ROLES
 USERNAME = re.compile(r"[\w.@+-]{1,64}")
 MIN_PASSWORD = 12
 
-hasher = PasswordHasher()
+# argon2id at OWASP's parameters (19 MiB, 2 passes, 1 lane): 56 ms on this 2-core machine
+# (102 ms at load 14), where argon2-cffi's default (64 MiB, 3 passes, 4 lanes) took 450 ms
+# (742 ms at load 14) and let a flood of logins take every core. Hashes made with other
+# parameters are redone at the user's next login (`needs_rehash`).
+hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _DUMMY_HASH = hasher.hash("not a real password")
+# One hash at a time per worker process, and a login waits for it a quarter of a second at
+# most (a hash takes about 60 ms), then gets "try again": a flood of logins from many
+# addresses neither takes every core nor holds the worker's threads that pages need
+# (waiting a whole second, it took GET / from 36 ms to 414 ms in bench/bench_login.py).
+HASH_CONCURRENCY = 1
+HASH_WAIT_SECONDS = 0.25
+_hashing = threading.BoundedSemaphore(HASH_CONCURRENCY)
 
 
 class UserError(Exception):
     """A mistake in a user change, worded for the admin."""
 
 
+class Busy(Exception):
+    """This worker is busy hashing other passwords; the attempt was not checked (it still
+    counts towards the limits): try again in a moment."""
+
+
+@contextmanager
+def _hash_slot():
+    if not _hashing.acquire(timeout=HASH_WAIT_SECONDS):
+        raise Busy()
+    try:
+        yield
+    finally:
+        _hashing.release()
+
+
 def hash_password(password: str) -> str:
-    return hasher.hash(password)
+    with _hash_slot():
+        return hasher.hash(password)
 
 
 def new_password() -> str:
@@ -40,7 +70,8 @@ def verify(user: dict | None, password: str) -> bool:
     """Whether the password is the user's; an unknown user is checked against a dummy hash,
     so timing does not tell unknown names apart."""
     try:
-        hasher.verify(user["password_hash"] if user else _DUMMY_HASH, password)
+        with _hash_slot():
+            hasher.verify(user["password_hash"] if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return False
     return user is not None
@@ -62,12 +93,15 @@ def create(
     username = username.strip()
     if not USERNAME.fullmatch(username) or not username.strip("."):
         raise UserError("a username is 1 to 64 letters, digits and . _ - @ + (no spaces)")
+    if name and hidden_characters(name):
+        raise UserError("a name cannot hold hidden formatting characters (text direction marks)")
     if role not in ROLES:
         raise UserError(f"unknown role '{role}' (choose one of: {', '.join(ROLES.codes)})")
     _check_password(password)
+    hashed = _hash_new(password)
     with transaction(db):
         try:
-            user_id = store.create_user(db, username, role, hash_password(password), name)
+            user_id = store.create_user(db, username, role, hashed, name)
         except store.DuplicateUsername:
             raise UserError(f"a user named '{username}' already exists") from None
         _audit(db, "user_create", f"{username} ({role})", by)
@@ -96,10 +130,29 @@ def set_password(
     """A new password; the account's open sessions end."""
     _check_password(password)
     user = find(db, username)
+    hashed = _hash_new(password)
     with transaction(db):
-        store.set_password_hash(db, user["id"], hash_password(password))
+        store.set_password_hash(db, user["id"], hashed)
         _audit(db, "user_password", username, by)
     return user
+
+
+def reset_two_factor(db: sqlite_utils.Database, username: str, by: dict | None = None) -> dict:
+    """Forget the account's authenticator and recovery codes (it sets them up again at its
+    next login); its open sessions end."""
+    user = find(db, username)
+    with transaction(db):
+        store.reset_two_factor(db, user["id"])
+        _audit(db, "two_factor_reset", username, by)
+    return user
+
+
+def _hash_new(password: str) -> str:
+    """The hash of a new password (outside any transaction: hashing takes a while)."""
+    try:
+        return hash_password(password)
+    except Busy:
+        raise UserError("the server is busy checking logins; try again in a moment") from None
 
 
 def _check_password(password: str) -> None:

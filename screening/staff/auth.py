@@ -11,14 +11,25 @@ import datetime as dt
 import secrets
 from functools import wraps
 
-from flask import abort, current_app, flash, g, redirect, request, session, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_login import LoginManager, UserMixin, current_user, login_user
 
 from ..store import ago, get_db, transaction
 from ..store import audit as audit_log
 from ..store import staff as store
 from ..vocab import CAN
-from . import accounts
+from . import accounts, devices
 
 LAST_SEEN_EVERY = dt.timedelta(seconds=30)  # write last_seen at most this often
 
@@ -92,30 +103,89 @@ def unauthorized():
     return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
 
 
-def begin_attempt(username: str, address: str) -> bool:
-    """Count a login attempt before its password is checked; False when locked out."""
+def attempt_limits() -> store.AttemptLimits:
     config = current_app.config
-    return store.begin_attempt(
-        get_db(), username, address, config["LOGIN_MAX_FAILURES"], config["LOGIN_LOCKOUT_MINUTES"]
+    return store.AttemptLimits(
+        per_name=config["LOGIN_MAX_FAILURES"],
+        per_address=config["LOGIN_ADDRESS_MAX_FAILURES"],
+        per_account=config["LOGIN_ACCOUNT_MAX_FAILURES"],
+        minutes=config["LOGIN_LOCKOUT_MINUTES"],
     )
 
 
-def authenticate(username: str, password: str, address: str) -> dict | None:
+def begin_attempt(username: str, address: str, device: str | None = None) -> str | None:
+    """Count a login attempt (a password or a code) before it is checked; None when it may
+    go on, else the limit it hit ("name", "address", "account" or "device")."""
+    return store.begin_attempt(get_db(), username, address, attempt_limits(), device)
+
+
+def refused_message(reason: str) -> str:
+    minutes = current_app.config["LOGIN_LOCKOUT_MINUTES"]
+    if reason == "address":
+        return (
+            "Too many attempts from this network. For your security, logging in from here "
+            f"is paused for {minutes} minutes, except on computers that logged in before. "
+            "An administrator can help sooner."
+        )
+    return (
+        "Too many attempts. For your security, logging in with this name is paused "
+        f"for {minutes} minutes. An administrator can help sooner."
+    )
+
+
+def account(username: str) -> dict | None:
+    """The account with this name, active or not (for the audit log), or None."""
+    return store.find_user(get_db(), username)
+
+
+def note_attempt(action: str, username: str) -> None:
+    """Audit a failed or refused attempt: the first few each hour one row each, the rest
+    counted. An unknown name is never written (it may be a password typed in the wrong
+    box)."""
+    user = account(username)
+    audit_log.tally(
+        get_db(),
+        action,
+        user_id=user["id"] if user else None,
+        username=user["username"] if user else None,
+        detail=None if user else "unknown account",
+    )
+
+
+def authenticate(username: str, password: str) -> dict | None:
     """The active user with this name and password, or None. Call `begin_attempt` first:
-    its count stays as a failure unless the password is right."""
+    its count stays as a failure until the whole login succeeds (`complete_login`).
+    Raises accounts.Busy when this worker is hashing too many passwords already."""
     db = get_db()
     user = store.find_user(db, username)
     if user is not None and not user["active"]:
         user = None
     if not accounts.verify(user, password):
         return None
-    with transaction(db):
-        store.clear_attempts(db, username, address)
-        if accounts.needs_rehash(user):
-            store.set_password_hash(
-                db, user["id"], accounts.hash_password(password), end_sessions=False
-            )
+    if accounts.needs_rehash(user):
+        try:
+            rehashed = accounts.hash_password(password)
+        except accounts.Busy:
+            return user  # rehashed at a later login
+        store.set_password_hash(db, user["id"], rehashed, end_sessions=False)
     return user
+
+
+def home_url() -> str:
+    return url_for("staff.queue" if current_user.can("provider") else "staff.day")
+
+
+def complete_login(
+    user: dict, address: str, device: str | None, next_url: str | None = None, respond=None
+) -> Response:
+    """Password (and code, when needed) checked: forget the attempts, start the session,
+    audit it, and remember this browser for the account. `respond()` makes the response
+    (default: on to `next_url`, else the user's home page)."""
+    store.clear_attempts(get_db(), user["username"], address, device)
+    start_session(user)
+    audit("login")
+    response = make_response(respond() if respond else redirect(safe_next(next_url) or home_url()))
+    return devices.remember(response, user["username"])
 
 
 def start_session(user: dict) -> None:

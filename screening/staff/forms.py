@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     PasswordField,
@@ -18,6 +17,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..content import today
+from ..questionnaire import hidden_characters
+from ..text_form import TextOnlyForm
 from ..vocab import DECISIONS, DEFER_UNTIL, OUTCOMES, ROLES
 
 
@@ -43,7 +44,13 @@ def no_control_characters(form, field) -> None:
         raise ValidationError("Please remove the special characters.")
 
 
-class LoginForm(FlaskForm):
+def no_hidden_characters(form, field) -> None:
+    """One-line text (a name): no invisible characters that could make it read as another."""
+    if field.data and hidden_characters(field.data):
+        raise ValidationError("Please remove the hidden formatting characters.")
+
+
+class LoginForm(TextOnlyForm):
     username = StringField(
         "Username",
         [InputRequired("Enter your username."), Length(max=64)],
@@ -56,7 +63,7 @@ class LoginForm(FlaskForm):
     )
 
 
-class QueueFilterForm(FlaskForm):
+class QueueFilterForm(TextOnlyForm):
     """GET filters: no CSRF (they change nothing)."""
 
     class Meta:
@@ -82,14 +89,14 @@ class QueueFilterForm(FlaskForm):
     until = DateField("Submitted until", validators=[Optional(), IN_RANGE])
 
 
-class DayForm(FlaskForm):
+class DayForm(TextOnlyForm):
     class Meta:
         csrf = False
 
     date = DateField("Date", validators=[Optional(), IN_RANGE])
 
 
-class NameSearchForm(FlaskForm):
+class NameSearchForm(TextOnlyForm):
     """A name search is posted and kept in the session: client names stay out of URLs,
     browser history and access logs."""
 
@@ -100,7 +107,7 @@ class NameSearchForm(FlaskForm):
     )
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(TextOnlyForm):
     decision = RadioField(
         "Decision",
         choices=[SelectChoice(k, v) for k, v in DECISIONS.choices()],
@@ -126,17 +133,20 @@ class DecisionForm(FlaskForm):
         return ok
 
 
-class NewUserForm(FlaskForm):
+class NewUserForm(TextOnlyForm):
     username = StringField(
         "Username",
         [DataRequired("Enter a username."), Length(max=64)],
         render_kw={"autocomplete": "off", "autocapitalize": "none"},
     )
-    name = StringField("Full name", [Optional(), Length(max=200), no_control_characters])
+    name = StringField(
+        "Full name",
+        [Optional(), Length(max=200), no_control_characters, no_hidden_characters],
+    )
     role = SelectField("Role", choices=[SelectChoice(k, v) for k, v in ROLES.choices()])
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(TextOnlyForm):
     class Meta:
         csrf = False
 
@@ -144,3 +154,17 @@ class AuditFilterForm(FlaskForm):
     username = StringField("User", [Optional(), Length(max=64)])
     submission = StringField("Submission id", [Optional(), Length(max=12)])
     date = DateField("Date", validators=[Optional(), IN_RANGE])
+
+
+class CodeForm(TextOnlyForm):
+    """The second step of a login: a code from the authenticator app, or a recovery code."""
+
+    code = StringField(
+        "Code",
+        [InputRequired("Enter the code your authenticator app shows."), Length(max=40)],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "autocapitalize": "none",
+            "spellcheck": "false",
+        },
+    )

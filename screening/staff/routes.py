@@ -18,15 +18,17 @@ from ..store import decisions, get_db, lists
 from ..store import staff as staff_store
 from ..store.submissions import get_submission
 from ..vocab import DEFER_UNTIL
-from . import accounts
+from . import accounts, devices, two_factor
 from .auth import (
     audit,
     authenticate,
     begin_attempt,
+    complete_login,
     end_session,
+    note_attempt,
+    refused_message,
     role_required,
     safe_next,
-    start_session,
 )
 from .forms import (
     AuditFilterForm,
@@ -37,6 +39,7 @@ from .forms import (
     NewUserForm,
     QueueFilterForm,
 )
+from .two_factor_views import second_step
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 # A submission id in a URL: an int SQLite can hold (a bigger one is a 404, not a 500).
@@ -49,31 +52,34 @@ def _home():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Log in; five failures for a name from one address lock it for 15 minutes."""
+    """Log in: the password, then (providers and admins) a code from an authenticator app.
+    Attempts are limited for a name from an address, from an address, and for a name."""
     if current_user.is_authenticated:
         return redirect(_home())
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
         username, address = form.username.data.strip(), request.remote_addr or "?"
-        if not begin_attempt(username, address):
-            audit("login_refused", username=username[:64])
-            flash(
-                "Too many attempts. For your security, logging in with this name is paused "
-                "for 15 minutes. An administrator can help sooner.",
-                "error",
-            )
+        device = devices.known(username)
+        refused = begin_attempt(username, address, device)
+        if refused:
+            note_attempt("login_refused", username)
+            flash(refused_message(refused), "error")
             status = 429
         else:
-            user = authenticate(username, form.password.data, address)
+            try:
+                user = authenticate(username, form.password.data)
+            except accounts.Busy:
+                flash("Many logins are being checked right now. Please try again.", "error")
+                return render_template("staff/login.html", form=form), 503, {"Retry-After": "2"}
             if user is None:
-                audit("login_failed", username=username[:64])
+                note_attempt("login_failed", username)
                 flash("That username and password do not match an active account.", "error")
                 status = 401
+            elif two_factor.needed(user):
+                return second_step(user, request.args.get("next"))
             else:
-                start_session(user)
-                audit("login")
-                return redirect(safe_next(request.args.get("next")) or _home())
+                return complete_login(user, address, device, request.args.get("next"))
     elif request.method == "POST":
         status = 422
     return render_template("staff/login.html", form=form), status

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..files import create_private
 from .db import BUSY_TIMEOUT_MS
 
 PAGES_PER_STEP = 128
@@ -54,15 +55,20 @@ def backup(
     if not target.parent.is_dir():
         raise BackupError(f"no such folder: {target.parent}")
     partial = target.with_name(f".{target.name}.partial")
-    partial.unlink(missing_ok=True)
+    sides = [Path(f"{partial}-{suffix}") for suffix in ("journal", "wal", "shm")]
+    for path in (partial, *sides):
+        path.unlink(missing_ok=True)
     try:
+        # Health data, private from the first byte: SQLite gives its -journal (and any
+        # -wal or -shm) the mode of the database file, so create that one 0600 first.
+        os.close(create_private(partial, exclusive=True))
         _copy(source, partial, pages, pause)
         copy = _check(partial)
-        os.chmod(partial, 0o600)  # health data: readable by its owner only
         _fsync(partial)
         os.replace(partial, target)
     finally:
-        partial.unlink(missing_ok=True)
+        for path in (partial, *sides):
+            path.unlink(missing_ok=True)
     return Backup(target, copy, target.stat().st_size)
 
 

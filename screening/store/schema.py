@@ -157,6 +157,48 @@ def _append_only(db: sqlite_utils.Database) -> None:
             )
 
 
+@migrations(name="0005_security")
+def _security(db: sqlite_utils.Database) -> None:
+    # Two-factor sign-in: the TOTP secret (a pending one while the user enrols), the last
+    # time step accepted (a code is never accepted twice), and one-time recovery codes,
+    # kept as sha256 hashes (each is 80 random bits: no slow hash needed).
+    db["users"].add_column("totp_secret", str)
+    db["users"].add_column("totp_pending", str)
+    db["users"].add_column("totp_enrolled_at", str)
+    db["users"].add_column("totp_last_step", int)
+    db["recovery_codes"].create(
+        {"id": int, "user_id": int, "code_hash": str, "used_at": str},
+        pk="id",
+        not_null={"user_id", "code_hash"},
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["recovery_codes"].create_index(["user_id", "code_hash"])
+    # Login attempts are limited per address across names and per account across addresses;
+    # a browser that logged in before (a device cookie) is counted on its own.
+    db["login_attempts"].add_column("device", str)
+    db["login_attempts"].create_index(["address", "at"])
+    db["login_attempts"].create_index(["username", "at"])
+    db["login_attempts"].create_index(["device", "at"])
+    # Clients' drafts started and submissions per address and hour.
+    db["rate_counts"].create(
+        {"key": str, "window": str, "count": int}, pk=("key", "window"), not_null={"count"}
+    )
+    # Refused logins beyond the first few are counted here, then written as one audit row.
+    db["audit_tallies"].create(
+        {
+            "action": str,
+            "user_key": int,
+            "user_id": int,
+            "username": str,
+            "since": str,
+            "last": str,
+            "count": int,
+        },
+        pk=("action", "user_key"),
+        not_null={"since", "last", "count"},
+    )
+
+
 @migrations(name="0007_appointments")
 def _appointments(db: sqlite_utils.Database) -> None:
     # Upcoming appointments and their invitation links. A link's token is never stored:

@@ -45,19 +45,27 @@ def hash_token(token: str) -> str:
 
 
 def start_draft(db: sqlite_utils.Database, keep_hours: int) -> str:
-    """Create an empty draft and return its token (for the session cookie only)."""
+    """Create an empty draft and return its token (for the session cookie only). Old drafts
+    are removed by `purge_drafts` on a schedule, not here."""
     token = secrets.token_urlsafe(32)
     stamp = now()
     with transaction(db):
-        # Abandoned drafts are health data nobody will finish: do not keep them.
-        cutoff = ago(hours=keep_hours)
-        db.execute("DELETE FROM submissions WHERE status = 'draft' AND updated_at < ?", [cutoff])
         db.execute(
             "INSERT INTO submissions (token_hash, status, created_at, updated_at, answers) "
             "VALUES (?, 'draft', ?, ?, '{}')",
             [hash_token(token), stamp, stamp],
         )
     return token
+
+
+def purge_drafts(db: sqlite_utils.Database, keep_hours: int) -> int:
+    """Delete drafts not saved for `keep_hours` (health data nobody will finish, which would
+    otherwise land in backups); return how many."""
+    with transaction(db):
+        return db.execute(
+            "DELETE FROM submissions WHERE status = 'draft' AND updated_at < ?",
+            [ago(hours=keep_hours)],
+        ).rowcount
 
 
 def find_draft(db: sqlite_utils.Database, token: str | None, keep_hours: int) -> Draft | None:

@@ -11,6 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from helpers import TEST_ENV
+
 from screening.config import ROOT
 from screening.store import init_db
 
@@ -41,6 +43,7 @@ class Server:
             "SCREENING_DATABASE": str(self.database),
             "SCREENING_SECRET_KEY": "browser-tests-secret",
             "SCREENING_BASE_URL": self.url,  # emailed links lead here
+            **TEST_ENV,
         }
         env.update({f"SCREENING_{k}": str(v) for k, v in settings.items()})
         self.env = env
