@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 import yaml
-from helpers import make_user, valid_answers
+from helpers import TEST_SETTINGS, make_user, valid_answers
 
 from screening import create_app
 from screening.config import ROOT
@@ -124,7 +124,12 @@ def test_a_new_question_is_asked_stored_and_shown_without_code(tmp_path):
     database = tmp_path / "screening.db"
     init_db(database)
     app = create_app(
-        {"TESTING": True, "SECRET_KEY": "x", "DATABASE": str(database), "QUESTIONNAIRE_PATH": path}
+        {
+            **TEST_SETTINGS,
+            "SECRET_KEY": "x",
+            "DATABASE": str(database),
+            "QUESTIONNAIRE_PATH": path,
+        }
     )
     from helpers import Wizard
 
