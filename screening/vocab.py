@@ -104,6 +104,8 @@ AUDIT_ACTIONS = Vocabulary(
     Term("user_disable", "Disabled an account"),
     Term("user_password", "Changed a password"),
     Term("view_audit", "Viewed the audit log"),
+    # A changed rules.yaml taken up while the app runs; detail: "OLD -> NEW" (rules versions).
+    Term("rules_change", "Rules changed"),
 )
 
 
