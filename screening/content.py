@@ -71,6 +71,8 @@ class RulesInForce:
         self.problem_count = 0
         self.unaudited: list[tuple[rules_module.RuleSet, rules_module.RuleSet]] = []
         self._lock = threading.Lock()
+        self._audit_lock = threading.Lock()
+        self._audit_failed_at: float | None = None
 
     def refresh(self) -> None:
         """Look at the file if it is time; load a changed file that passes the checks."""
@@ -117,24 +119,34 @@ class RulesInForce:
 
     def audit_changes(self, db) -> None:
         """Audit the changes this worker loaded; one that cannot be written yet (a full
-        disk) is logged by class and tried again at the next request."""
-        while self.unaudited:
-            old, new = self.unaudited[0]
-            try:
-                rules_changes.record(db, old, new)
-            except Exception as exc:
-                problem = store_errors.classify(exc)
-                if problem is None:
-                    raise
-                log.error(
-                    "the rules change %s -> %s is not audited yet: database %s (%s)",
-                    old.version[:12],
-                    new.version[:12],
-                    problem.name,
-                    problem.sqlite,
-                )
-                return
-            self.unaudited.pop(0)
+        disk) is logged by class and tried again every `every` seconds."""
+        failed = self._audit_failed_at
+        if failed is not None and time.monotonic() - failed < self.every:
+            return
+        if not self._audit_lock.acquire(blocking=False):
+            return
+        try:
+            while self.unaudited:
+                old, new = self.unaudited[0]
+                try:
+                    rules_changes.record(db, old, new)
+                except Exception as exc:
+                    problem = store_errors.classify(exc)
+                    if problem is None:
+                        raise
+                    self._audit_failed_at = time.monotonic()
+                    log.error(
+                        "the rules change %s -> %s is not audited yet: database %s (%s)",
+                        old.version[:12],
+                        new.version[:12],
+                        problem.name,
+                        problem.sqlite,
+                    )
+                    return
+                self.unaudited.pop(0)
+                self._audit_failed_at = None
+        finally:
+            self._audit_lock.release()
 
 
 def rules_in_force() -> RulesInForce:

@@ -151,7 +151,7 @@ def _guard() -> None:
         return
     if request.method in WRITES:
         return web.database_error_page(store_errors.CORRUPT)
-    get_db().execute("PRAGMA query_only = ON")
+    checks.refuse_writes(get_db())
 
 
 def init_app(app: Flask, check: bool) -> None:

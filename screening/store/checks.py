@@ -171,12 +171,19 @@ def quick_check(path: str | Path, limit: int = 5) -> list[str]:
     return [] if found == ["ok"] else found
 
 
+def refuse_writes(db: sqlite_utils.Database) -> None:
+    """Make this connection read-only (its writes fail with SQLITE_READONLY): for a database
+    that failed its integrity check, so nothing is written into a damaged file."""
+    db.execute("PRAGMA query_only = ON")
+
+
 def probe(path: str | Path, timeout: float = 2) -> errors.Problem | None:
     """For /healthz: can the database be read and written right now? None when it can,
     else the class of the problem."""
     path = Path(path)
     try:
-        if os.statvfs(path.parent).f_bavail * os.statvfs(path.parent).f_frsize < MIN_FREE_BYTES:
+        disk = os.statvfs(path.parent)
+        if disk.f_bavail * disk.f_frsize < MIN_FREE_BYTES:
             return errors.FULL
         if not path.is_file():
             return errors.CANNOT_OPEN
