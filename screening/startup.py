@@ -26,8 +26,8 @@ from .store import errors as store_errors
 log = logging.getLogger(__name__)
 
 # Commands that must run without a usable database: `rules` checks a rules file on a laptop,
-# `init-db` creates or upgrades the database.
-NO_DATABASE_COMMANDS = ("rules", "init-db")
+# `init-db` creates or upgrades the database, and "" is `flask --app screening --help`.
+NO_DATABASE_COMMANDS = ("rules", "init-db", "")
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
@@ -56,8 +56,8 @@ def read_config_file(app: Flask) -> None:
 
 
 def command() -> str | None:
-    """The `flask` command this process runs (`rules`, `init-db`...), or None when it is
-    not the flask command line (gunicorn, an app built in code)."""
+    """The `flask` command this process runs (`rules`, `init-db`..., "" for none), or None
+    when it is not the flask command line (gunicorn, an app built in code)."""
     if click.get_current_context(silent=True) is None:
         return None
     args, words = sys.argv[1:], []
@@ -67,7 +67,7 @@ def command() -> str | None:
             args = args[1:]
         elif not arg.startswith("-"):
             words.append(arg)
-    return words[0] if words else None
+    return words[0] if words else ""
 
 
 def needs_database() -> bool:

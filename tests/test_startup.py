@@ -237,6 +237,8 @@ def test_init_db_still_creates_a_missing_database_and_rules_need_none(tmp_path):
     assert checked.returncode == 0 and "rules OK" in checked.stdout, checked.stderr
     assert not database.parent.exists()
     env.update(SCREENING_SECRET_KEY="startup-test")
+    helped = flask_command("--help")  # lists the commands, init-db among them
+    assert helped.returncode == 0 and "init-db" in helped.stdout, helped.stderr
     made = flask_command("init-db")
     assert made.returncode == 0, made.stderr
     listed = flask_command("users", "list")
