@@ -7,7 +7,7 @@ PORT ?= 5000
 WORKERS ?= 2
 FLASK := $(BIN)/flask --app screening
 
-.PHONY: run dev test test-fast bench lint install clean-venv prepare fonts chromium
+.PHONY: run dev test test-fast bench lint install clean-venv prepare fonts chromium caddy
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,7 +59,16 @@ chromium:
 		echo "Installing Debian's chromium for the browser tests..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: lint chromium fonts
+# Debian's Caddy for the slow-client tests (tests/test_slow_clients.py run deploy/Caddyfile).
+# The package enables a system-wide caddy service; on a machine running systemd it is
+# stopped and disabled again, as the tests start their own.
+caddy:
+	@command -v caddy >/dev/null 2>&1 || { \
+		echo "Installing Debian's caddy for the proxy tests..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy >/dev/null \
+		&& if [ -d /run/systemd/system ]; then systemctl disable --now caddy.service; fi; }
+
+test: lint chromium caddy fonts
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.installed-test

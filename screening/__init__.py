@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import os
-import sys
 
-import click
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from . import appointments_cli, cli, config, content, housekeeping, invitations, store, vocab, web
+from . import (
+    appointments_cli,
+    cli,
+    config,
+    content,
+    health,
+    housekeeping,
+    invitations,
+    startup,
+    store,
+    vocab,
+    web,
+)
 from .client.routes import bp as client_bp
 from .output import display
 from .staff.auth import login_manager
@@ -20,11 +30,12 @@ csrf = CSRFProtect()
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the app: settings, the questionnaire and rules (checked now), blueprints, CLI."""
+    """Build the app: settings, the questionnaire and rules (checked now), the database
+    (checked now, unless built in code from a test_config), blueprints, CLI."""
     app = Flask(__name__, instance_relative_config=True, template_folder=str(config.TEMPLATES))
     app.config.from_mapping(config.defaults(app.instance_path))
     if test_config is None:
-        app.config.from_pyfile("config.py", silent=True)
+        startup.read_config_file(app)
         app.config.from_prefixed_env("SCREENING")
     else:
         app.config.from_mapping(test_config)
@@ -33,8 +44,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         content.load(app)
     except content.ContentError as exc:
         _stop(str(exc))
+    check = test_config is None or bool(test_config.get("STARTUP_CHECKS"))
+    if check and startup.needs_database():
+        startup.check_database(app)
 
     store.init_app(app)
+    startup.init_app(app, check=check and startup.needs_database())
+    content.init_app(app)
+    health.init_app(app)
     housekeeping.init_app(app)
     csrf.init_app(app)
     web.init_app(app)
@@ -57,7 +74,7 @@ def _finish_config(app: Flask) -> None:
         # SCREENING_* values are parsed as JSON, so an all-digit key arrives as a number
         # (and every page would fail to sign its cookie): take the text as it was set.
         app.config["SECRET_KEY"] = os.environ.get("SCREENING_SECRET_KEY", str(key))
-    if not app.config.get("SECRET_KEY") and not _rules_command():
+    if not app.config.get("SECRET_KEY") and startup.command() != "rules":
         _stop(
             "no SECRET_KEY: run `make run` (it writes instance/config.py), or set "
             "SCREENING_SECRET_KEY"
@@ -66,21 +83,6 @@ def _finish_config(app: Flask) -> None:
     app.config["PREFERRED_URL_SCHEME"] = "https" if app.config["HTTPS"] else "http"
 
 
-def _rules_command() -> bool:
-    """Whether this process is `flask ... rules ...`: a clinic checks its rules file on a
-    laptop before it ever serves the app, so those commands need no SECRET_KEY."""
-    if click.get_current_context(silent=True) is None:
-        return False  # gunicorn, or an app built in code
-    args, words = sys.argv[1:], []
-    while args:
-        arg = args.pop(0)
-        if arg in ("--app", "-A", "--env-file", "-e"):
-            args = args[1:]
-        elif not arg.startswith("-"):
-            words.append(arg)
-    return words[:1] == ["rules"]
-
-
 def _stop(message: str) -> None:
     """Stop start-up with one clear message and no traceback."""
-    raise SystemExit(f"screening: cannot start: {message}")
+    startup.stop(message)

@@ -1,17 +1,32 @@
-"""The clinical content in force: the questionnaire and the rules, loaded and checked once
-at start-up, and the clinic's today.
+"""The clinical content in force: the questionnaire (loaded and checked at start-up), the
+rules (the same, then looked at again while the app runs), and the clinic's today.
 
 Views, the CLI and the output layer ask here instead of reaching into the app.
+
+A changed rules.yaml takes effect without a restart: each worker hashes the file at most
+every RULES_CHECK_SECONDS and, when it changed, loads it if it passes the checks of
+`flask --app screening rules check`; the change is logged and audited with both versions.
+A file that fails them is not used: the worker keeps judging with the rules it has, and
+every staff page shows the file's first problem until it is fixed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
+import threading
+import time
+from pathlib import Path
 
 from flask import Flask, current_app, has_app_context
 
 from . import questionnaire as questionnaire_module
 from . import rules as rules_module
+from .store import errors as store_errors
+from .store import get_db, rules_changes
+
+log = logging.getLogger(__name__)
 
 
 class ContentError(Exception):
@@ -21,11 +36,135 @@ class ContentError(Exception):
 def load(app: Flask) -> None:
     """Load questionnaire.yaml and rules.yaml into the app; raise ContentError on a problem."""
     qn = load_questionnaire(app.config["QUESTIONNAIRE_PATH"])
+    path = Path(app.config["RULES_PATH"])
+    seen = _file_hash(path)  # before loading: an edit in between is noticed at the next look
     try:
-        app.extensions["rules"] = rules_module.load(app.config["RULES_PATH"], qn)
+        ruleset = rules_module.load(path, qn)
     except rules_module.RulesError as exc:
         raise ContentError(str(exc)) from None
+    app.extensions["rules_in_force"] = RulesInForce(
+        ruleset, qn, seen, float(app.config.get("RULES_CHECK_SECONDS", 3))
+    )
+    app.extensions["rules"] = ruleset
     app.extensions["questionnaire"] = qn
+
+
+def _file_hash(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+class RulesInForce:
+    """The rules this process judges with, and the file they came from, looked at again at
+    most every `every` seconds (by the sha256 of its bytes)."""
+
+    def __init__(self, ruleset: rules_module.RuleSet, qn, seen: str | None, every: float) -> None:
+        self.ruleset = ruleset
+        self.questionnaire = qn
+        self.path = ruleset.path
+        self.seen = seen  # the hash of the file as last read, in force or not
+        self.every = every
+        self.checked = time.monotonic()
+        self.problem: str | None = None  # the first problem of a file that cannot be used
+        self.problem_count = 0
+        self.unaudited: list[tuple[rules_module.RuleSet, rules_module.RuleSet]] = []
+        self._lock = threading.Lock()
+        self._audit_lock = threading.Lock()
+        self._audit_failed_at: float | None = None
+
+    def refresh(self) -> None:
+        """Look at the file if it is time; load a changed file that passes the checks."""
+        if time.monotonic() - self.checked < self.every:
+            return
+        if not self._lock.acquire(blocking=False):
+            return  # another thread of this worker is looking at it right now
+        try:
+            self.checked = time.monotonic()
+            seen = _file_hash(self.path)
+            if seen != self.seen:
+                self.seen = seen
+                self._load()
+        finally:
+            self._lock.release()
+
+    def _load(self) -> None:
+        try:
+            new = rules_module.load(self.path, self.questionnaire)
+        except rules_module.RulesError as exc:
+            self.problem, self.problem_count = exc.problems[0], len(exc.problems)
+            log.error(
+                "%s changed but cannot be used (%d problem%s, the first: %s); still judging "
+                "with rules version %s",
+                self.path,
+                self.problem_count,
+                "s" * (self.problem_count != 1),
+                self.problem,
+                self.ruleset.version[:12],
+            )
+            return
+        old, self.problem, self.problem_count = self.ruleset, None, 0
+        if new.version == old.version:
+            return  # back to the text in force (a broken edit undone): nothing changed
+        self.ruleset = new
+        self.unaudited.append((old, new))
+        log.warning(
+            "%s changed: now judging with rules version %s (%d rules), was %s",
+            self.path,
+            new.version[:12],
+            len(new.rules),
+            old.version[:12],
+        )
+
+    def audit_changes(self, db) -> None:
+        """Audit the changes this worker loaded; one that cannot be written yet (a full
+        disk) is logged by class and tried again every `every` seconds."""
+        failed = self._audit_failed_at
+        if failed is not None and time.monotonic() - failed < self.every:
+            return
+        if not self._audit_lock.acquire(blocking=False):
+            return
+        try:
+            while self.unaudited:
+                old, new = self.unaudited[0]
+                try:
+                    rules_changes.record(db, old, new)
+                except Exception as exc:
+                    problem = store_errors.classify(exc)
+                    if problem is None:
+                        raise
+                    self._audit_failed_at = time.monotonic()
+                    log.error(
+                        "the rules change %s -> %s is not audited yet: database %s (%s)",
+                        old.version[:12],
+                        new.version[:12],
+                        problem.name,
+                        problem.sqlite,
+                    )
+                    return
+                self.unaudited.pop(0)
+                self._audit_failed_at = None
+        finally:
+            self._audit_lock.release()
+
+
+def rules_in_force() -> RulesInForce:
+    return current_app.extensions["rules_in_force"]
+
+
+def _refresh_rules() -> None:
+    """Before each request: take up a changed rules file, and audit what was taken up."""
+    state = rules_in_force()
+    state.refresh()
+    current_app.extensions["rules"] = state.ruleset
+    if state.unaudited:
+        state.audit_changes(get_db())
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_refresh_rules)
+    app.jinja_env.globals["rules_in_force"] = rules_in_force
 
 
 def load_questionnaire(path) -> questionnaire_module.Questionnaire:
@@ -41,8 +180,9 @@ def questionnaire() -> questionnaire_module.Questionnaire:
 
 
 def rules() -> rules_module.RuleSet:
-    """The rules in force."""
-    return current_app.extensions["rules"]
+    """The rules in force in this worker (a changed file is taken up before each request,
+    at most every RULES_CHECK_SECONDS)."""
+    return current_app.extensions["rules_in_force"].ruleset
 
 
 def today() -> dt.date:

@@ -117,6 +117,8 @@ AUDIT_ACTIONS = Vocabulary(
     Term("two_factor_enrol", "Set up two-factor sign-in"),
     Term("two_factor_reset", "Reset two-factor sign-in"),
     Term("drafts_purged", "Deleted expired drafts"),
+    # A changed rules.yaml taken up while the app runs; detail: "OLD -> NEW" (rules versions).
+    Term("rules_change", "Rules changed"),
 )
 
 

@@ -13,6 +13,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .store import errors as store_errors
+
 log = logging.getLogger(__name__)
 
 CSP = (
@@ -101,15 +103,57 @@ def handle_csrf_error(exc: CSRFError):
     return error_page(400)
 
 
+# What a client sees when the database cannot take their answers; staff see the class.
+DATABASE_CLIENT = (
+    "We cannot save right now",
+    "Your earlier answers are safe. Please tell the front desk.",
+)
+
+
+def database_error_page(problem: store_errors.Problem):
+    """A database failure by class: a client is told their earlier answers are safe and to
+    tell the front desk; staff are told what failed and what to do. The page never asks who
+    is logged in (that needs the database too)."""
+    staff = request.blueprint == "staff"
+    if staff:
+        title, text = f"The database cannot be used right now: {problem.name}", problem.staff
+    else:
+        title, text = DATABASE_CLIENT
+    body = render_template("error_database.html", code=503, title=title, text=text, staff=staff)
+    return body, 503, {"Retry-After": "60"}
+
+
 def handle_unexpected(exc: Exception):
-    """Log the failure (type and place, never form data) and show the polite 500 page."""
+    """Log the failure (type and place, never form data) and show the polite 500 page; a
+    database failure is logged by class (disk full, read-only, locked, corrupt, I/O error)
+    and gets its own page."""
     if isinstance(exc, HTTPException):
         return handle_http_error(exc)
     # The exception's message may quote form data, so log where it happened, not what it said.
     frames = traceback.extract_tb(exc.__traceback__)[-5:]
     where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
+    problem = store_errors.classify(exc)
+    integrity = current_app.extensions.get("integrity")
+    if problem is not None and integrity is not None and integrity.failed:
+        problem = store_errors.CORRUPT  # writes are refused because the file is damaged
+    if problem is not None:
+        log.error(
+            "database %s (%s) on %s %s at %s",
+            problem.name,
+            problem.sqlite or "-",
+            request.method,
+            request.endpoint,
+            where,
+        )
+        return database_error_page(problem)
+    code = store_errors.sqlite_name(exc)
     log.error(
-        "unhandled %s on %s %s at %s", type(exc).__name__, request.method, request.endpoint, where
+        "unhandled %s%s on %s %s at %s",
+        type(exc).__name__,
+        f" ({code})" if code else "",
+        request.method,
+        request.endpoint,
+        where,
     )
     return error_page(500)
 

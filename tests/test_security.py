@@ -12,6 +12,7 @@ from html_checks import assert_no_active_content
 
 from screening import create_app
 from screening.config import ROOT
+from screening.store import init_db
 
 HOSTILE = {
     "full_name": "<script>alert('name')</script> Ann",
@@ -151,6 +152,7 @@ def test_hsts_on_every_response_when_served_over_https(tmp_path, monkeypatch):
     monkeypatch.setenv("SCREENING_HTTPS", "true")
     monkeypatch.setenv("SCREENING_SECRET_KEY", "env-secret")
     monkeypatch.setenv("SCREENING_DATABASE", str(tmp_path / "db"))
+    init_db(tmp_path / "db")  # the app refuses to start without its database
     app = create_app()
     assert app.config["HTTPS"] is True
     for kind, response in responses_of_every_kind(app).items():
