@@ -104,6 +104,9 @@ AUDIT_ACTIONS = Vocabulary(
     Term("user_disable", "Disabled an account"),
     Term("user_password", "Changed a password"),
     Term("view_audit", "Viewed the audit log"),
+    # Exports: the detail holds the filters (codes and dates) and the row count, never content.
+    Term("export_csv", "Exported a CSV"),
+    Term("export_fhir", "Exported FHIR"),
 )
 
 
