@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -17,7 +19,7 @@ from .content import questionnaire, rules
 from .output import csv as csv_output
 from .output import fhir
 from .store import audit, connect
-from .store.exports import Filters, snapshot
+from .store.exports import Filters, Snapshot, snapshot
 
 CLI_USER = "(command line)"
 
@@ -57,6 +59,20 @@ def database_path() -> str:
     return path
 
 
+@contextmanager
+def database_snapshot() -> Iterator[Snapshot]:
+    """A read snapshot of the configured database; a database that cannot be read (not
+    initialised, not SQLite) is one clear line, not a traceback."""
+    path = database_path()
+    try:
+        with snapshot(path) as snap:
+            yield snap
+    except sqlite3.Error as exc:
+        raise click.ClickException(
+            f"cannot read the database at {path} ({exc}); run `flask --app screening init-db`?"
+        ) from None
+
+
 def write_private(path: Path, pieces: Iterable[bytes]) -> None:
     """Write beside the target, readable by its owner only, then move it into place whole."""
     if not path.parent.is_dir():
@@ -94,7 +110,7 @@ def csv_command(since, until, output: Path) -> None:
     Example: flask --app screening export csv --from 2026-01-01 --to 2026-01-31 -o jan.csv
     """
     chosen, qn = filters(since, until), questionnaire()
-    with snapshot(database_path()) as snap:
+    with database_snapshot() as snap:
         count = snap.count(chosen)
         write_private(output, csv_output.chunks(snap.export_rows(chosen), qn))
     audit_export("export_csv", chosen, count)
@@ -111,7 +127,7 @@ def fhir_command(since, until, output: Path) -> None:
     Example: flask --app screening export fhir --from 2026-01-01 -o screenings.fhir.json
     """
     chosen, qn, titles = filters(since, until), questionnaire(), fhir.rule_titles(rules())
-    with snapshot(database_path()) as snap:
+    with database_snapshot() as snap:
         count = snap.count(chosen)
         pieces = fhir.bundle_chunks(snap.export_rows(chosen), qn, titles)
         write_private(output, (piece.encode("utf-8") for piece in pieces))

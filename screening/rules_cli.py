@@ -12,7 +12,8 @@ from flask.cli import AppGroup
 
 from . import content, rules_diff
 from . import rules as rules_module
-from .store.exports import Filters, snapshot
+from .export_cli import database_snapshot
+from .store.exports import Filters
 
 CLI_FLAG_KEYS = ("id", "severity", "fields", "staff_message", "client_message")
 
@@ -168,11 +169,8 @@ def diff_command(new_rules, since, until, as_json):
     if since and until and since > until:
         raise click.UsageError("--from is after --to")
     current, proposed = _load(None), _load(new_rules)
-    path = current_app.config["DATABASE"]
-    if not Path(path).is_file():
-        raise click.ClickException(f"no database at {path}")
     chosen = Filters(since=since.date() if since else None, until=until.date() if until else None)
-    with snapshot(path) as snap:
+    with database_snapshot() as snap:
         result = rules_diff.preview(
             snap.judged_rows(chosen), proposed, current, current.questionnaire
         )

@@ -179,3 +179,20 @@ def test_only_providers_and_admins_download_the_queue(staff, submitted):
     assert desk.get("/staff/queue.csv").status_code == 403
     assert "queue.csv" not in desk.get("/staff/day").text
     assert staff("admin").get("/staff/queue.csv").status_code == 200
+
+
+@pytest.mark.parametrize("command", [["export", "csv"], ["export", "fhir"], ["rules", "diff"]])
+def test_a_missing_or_unreadable_database_is_one_clear_line(app, runner, tmp_path, command):
+    args = [*command, *(["-o", str(tmp_path / "out")] if command[0] == "export" else [])]
+    if command[0] == "rules":
+        args.append(app.config["RULES_PATH"])
+    app.config["DATABASE"] = str(tmp_path / "missing.db")
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1 and "no database at" in result.output
+    assert not (tmp_path / "missing.db").exists()  # never created empty
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database at all" * 100)
+    app.config["DATABASE"] = str(garbage)
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1 and "cannot read the database" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "out").exists()

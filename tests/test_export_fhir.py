@@ -132,9 +132,8 @@ def walk_enable_when(qn) -> int:
             response = fhir.response_resource(
                 {"id": 1, "answers": answers, "submitted_at": "2026-01-01T10:00:00+00:00"}, qn
             )
-            shown = all(answers.get(d) == v for d, v in q.show_if.items())
+            shown = q.is_shown(answers)  # as the wizard decides
             assert enabled(items[q.id], answers_by_link(response)) == shown, (q.id, values)
-            assert shown == q.is_shown(answers)
             checked += 1
     return checked
 
