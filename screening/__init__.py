@@ -22,6 +22,8 @@ from . import (
 )
 from .client.routes import bp as client_bp
 from .output import display
+from .staff import exports as _staff_exports  # noqa: F401 - its views join the staff blueprint
+from .staff import rules_page as _staff_rules_page  # noqa: F401 - likewise
 from .staff.auth import login_manager
 from .staff.routes import bp as staff_bp
 from .staff.two_factor_views import bp as two_factor_bp

@@ -18,11 +18,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import demo, housekeeping
+from . import demo, fhir_import, housekeeping
 from .content import questionnaire, rules, today
+from .export_cli import export_cli
 from .files import open_private
 from .rules_cli import rules_cli
-from .store import connect, init_db
+from .store import connect, init_db, stored_time, transaction
 from .store.backup import BackupError, backup
 from .store.submissions import InvalidAnswers, import_answers
 from .users_cli import users_cli
@@ -53,27 +54,79 @@ def init_db_command() -> None:
 
 @submissions_cli.command("import")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
-def import_command(file) -> None:
-    """Create a submitted submission from an answers JSON object and print its id.
+@click.option(
+    "--fhir",
+    "is_fhir",
+    is_flag=True,
+    help="FILE is a FHIR QuestionnaireResponse, or a Bundle of them (as `export fhir` writes).",
+)
+def import_command(file, is_fhir: bool) -> None:
+    """Create submitted submissions from an answers JSON object and print each id.
 
     The answers are checked exactly as the wizard checks them; on any problem nothing is
-    stored and each bad question id is named.
+    stored and each bad question id is named. With --fhir, each QuestionnaireResponse is
+    mapped to answers first and checked as on the day it was authored; one bad response
+    stores none.
 
-    Example: flask --app screening submissions import answers.json
+    Examples: flask --app screening submissions import answers.json
+              flask --app screening submissions import --fhir screenings.fhir.json
     """
     try:
         raw = json.load(file)
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"{file.name}: not valid JSON (line {exc.lineno}: {exc.msg})")
+    if is_fhir:
+        ids = _import_fhir(file.name, raw)
+    else:
+        ids = [_import_one(file.name, raw)]
+    for submission_id in ids:
+        click.echo(submission_id)
+
+
+def _import_one(name: str, raw) -> int:
     with database() as db:
         try:
-            submission_id = import_answers(db, raw, questionnaire(), rules(), today())
+            return import_answers(db, raw, questionnaire(), rules(), today())
         except InvalidAnswers as exc:
             lines = "\n".join(f"  {qid}: {message}" for qid, message in exc.errors.items())
             raise click.ClickException(
-                f"{file.name}: nothing stored, fix these answers:\n{lines}"
+                f"{name}: nothing stored, fix these answers:\n{lines}"
             ) from None
-    click.echo(submission_id)
+
+
+def _import_fhir(name: str, raw) -> list[int]:
+    """Every response in the file, or none of them."""
+    qn = questionnaire()
+    try:
+        found = fhir_import.responses(raw, qn)
+    except fhir_import.FhirImportError as exc:
+        lines = "\n".join(f"  {problem}" for problem in exc.problems)
+        raise click.ClickException(f"{name}: nothing stored:\n{lines}") from None
+    ids, problems = [], []
+    with database() as db, transaction(db):
+        for response in found:
+            if response.problems:
+                problems += [f"  {problem}" for problem in response.problems]
+                continue
+            stamp = response.authored or dt.datetime.now().astimezone()
+            try:
+                submission_id = import_answers(
+                    db,
+                    response.answers,
+                    qn,
+                    rules(),
+                    stamp.astimezone().date(),  # checked and judged as on the day it was answered
+                    submitted_at=stored_time(stamp),
+                )
+            except InvalidAnswers as exc:
+                problems += [f"  {response.label}: {qid}: {m}" for qid, m in exc.errors.items()]
+                continue
+            ids.append(submission_id)
+        if problems:  # raised inside the transaction: nothing is stored
+            raise click.ClickException(
+                f"{name}: nothing stored, fix these answers:\n" + "\n".join(problems)
+            )
+    return ids
 
 
 @click.command("pdf")
@@ -182,5 +235,6 @@ def init_app(app: Flask) -> None:
         demo_command,
         rules_cli,
         users_cli,
+        export_cli,
     ):
         app.cli.add_command(command)

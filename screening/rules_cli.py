@@ -10,12 +10,16 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import content
+from . import content, rules_diff
 from . import rules as rules_module
+from .export_cli import database_snapshot
+from .store.exports import Filters
 
 CLI_FLAG_KEYS = ("id", "severity", "fields", "staff_message", "client_message")
 
 rules_cli = AppGroup("rules", help="Check, test and try the screening rules (rules.yaml).")
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 rules_option = click.option(
     "--rules",
@@ -139,3 +143,143 @@ def _read_answers(path: Path, ruleset: rules_module.RuleSet, today: dt.date) -> 
         lines = [f"{path}: {qid}: {message}" for qid, message in problems.items()]
         raise click.ClickException("\n".join(lines))
     return answers
+
+
+@rules_cli.command("diff")
+@click.argument(
+    "new_rules",
+    metavar="NEW_RULES.yaml",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option("--from", "since", type=DATE, metavar="YYYY-MM-DD", help="First day submitted.")
+@click.option("--to", "until", type=DATE, metavar="YYYY-MM-DD", help="Last day submitted.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
+def diff_command(new_rules, since, until, as_json):
+    """Preview a rules change on past submissions, changing nothing.
+
+    Judges every stored submission (or those submitted between --from and --to) with
+    NEW_RULES.yaml, as on the day it was submitted, and compares that with the judgement
+    stored with it: how many would change outcome, old -> new outcome counts, each rule
+    that would fire more or less often, and up to 20 example submission ids per change.
+
+    Example:
+
+        flask --app screening rules diff proposed-rules.yaml --from 2026-01-01
+    """
+    if since and until and since > until:
+        raise click.UsageError("--from is after --to")
+    current, proposed = _load(None), _load(new_rules)
+    chosen = Filters(since=since.date() if since else None, until=until.date() if until else None)
+    with database_snapshot() as snap:
+        result = rules_diff.preview(
+            snap.judged_rows(chosen), proposed, current, current.questionnaire
+        )
+    if as_json:
+        found = result.to_json()
+        found.update(
+            proposed_file=str(new_rules),
+            since=chosen.since.isoformat() if chosen.since else None,
+            until=chosen.until.isoformat() if chosen.until else None,
+        )
+        click.echo(json.dumps(found, indent=2, ensure_ascii=False))
+        return
+    for line in diff_report(result, new_rules, _rules_path(None), chosen):
+        click.echo(line)
+
+
+def diff_report(result: rules_diff.Preview, new_path: Path, current_path: Path, chosen) -> list:
+    """The preview in words and small tables, for the medical director."""
+    lines = [
+        (
+            f"Proposed: {new_path} (version {result.proposed_version[:8]}); "
+            f"in force: {current_path} (version {result.current_version[:8]})"
+        )
+    ]
+    lines += ["", "What the file changes:"]
+    lines += [f"  {line}" for line in _rule_change_lines(result.rule_changes)] or [
+        "  no rule changes (other parts of the file may differ)"
+    ]
+    days = (
+        f"submitted {chosen.since or 'from the first'} to {chosen.until or 'the last'}"
+        if chosen.since or chosen.until
+        else "all dates"
+    )
+    lines += [
+        "",
+        (
+            f"Judged {result.judged:,} stored submissions ({days}), each as on the day it "
+            f"was submitted, with questionnaire version {result.questionnaire_version} (the "
+            "one in force). Nothing was stored."
+        ),
+    ]
+    if result.other_rules_versions:
+        lines.append(
+            f"  {result.other_rules_versions:,} of them were judged by an older rules version: "
+            "their stored outcome is compared."
+        )
+    if result.other_questionnaire_versions:
+        lines.append(
+            f"  {result.other_questionnaire_versions:,} were answered under another "
+            "questionnaire version; they were judged with the one in force."
+        )
+    share = f" ({result.changed / result.judged:.1%})" if result.judged else ""
+    lines += ["", f"Would change outcome: {result.changed:,} of {result.judged:,}{share}"]
+    if result.transitions:
+        lines += ["", "Outcomes, old -> new:"]
+        lines += _table(
+            ["old", "new", "submissions"],
+            [[o["old"], o["new"], f"{o['count']:,}"] for o in result.to_json()["outcomes"]],
+            "llr",
+        )
+    rules = result.rules()
+    lines += ["", "Rules firing more or less often:" if rules else "No rule fires more or less."]
+    lines += _table(
+        ["rule", "before", "after", "change"],
+        [[r["id"], f"{r['before']:,}", f"{r['after']:,}", f"{r['change']:+,}"] for r in rules],
+        "lrrr",
+    )
+    examples = [(f"{c['old']} -> {c['new']}", c["examples"]) for c in result.outcome_changes()] + [
+        (f"{r['id']} {what}", r[key])
+        for r in rules
+        for key, what in (("starts", "starts firing"), ("stops", "stops firing"))
+        if r[key]
+    ]
+    if examples:
+        lines += ["", f"Examples (up to {rules_diff.EXAMPLES} submission ids each):"]
+        lines += [f"  {label}: {', '.join(map(str, ids))}" for label, ids in examples]
+    return lines
+
+
+def _rule_change_lines(changes: list[dict]) -> list[str]:
+    lines = []
+    for change in changes:
+        if change["change"] != "changed":
+            lines.append(f"{change['id']}: {change['change']}")
+            continue
+        parts = []
+        for key, (old, new) in change["fields"].items():
+            short = all(isinstance(v, (str, int, bool, type(None))) for v in (old, new))
+            if short and len(str(old)) + len(str(new)) <= 60:
+                parts.append(f"{key} {old} -> {new}")
+            else:
+                parts.append(f"{key} changed")
+        lines.append(f"{change['id']}: {'; '.join(parts)}")
+    return lines
+
+
+def _table(head: list[str], rows: list[list[str]], align: str) -> list[str]:
+    """A plain text table: `align` has "l" or "r" for each column."""
+    if not rows:
+        return []
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+
+    def line(cells: list[str]) -> str:
+        return (
+            "  "
+            + "  ".join(
+                cell.ljust(width) if side == "l" else cell.rjust(width)
+                for cell, width, side in zip(cells, widths, align)
+            ).rstrip()
+        )
+
+    return [line(head), *(line(r) for r in rows)]

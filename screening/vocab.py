@@ -119,6 +119,9 @@ AUDIT_ACTIONS = Vocabulary(
     Term("drafts_purged", "Deleted expired drafts"),
     # A changed rules.yaml taken up while the app runs; detail: "OLD -> NEW" (rules versions).
     Term("rules_change", "Rules changed"),
+    # Exports: the detail holds the filters (codes and dates) and the row count, never content.
+    Term("export_csv", "Exported a CSV"),
+    Term("export_fhir", "Exported FHIR"),
 )
 
 

@@ -6,7 +6,17 @@ be whole runs in `transaction()`, which nests. Modules by what they keep: submis
 audit, lists (the queue and a day's clients), schema (migrations), backup.
 """
 
-from .db import ago, close_db, connect, get_db, init_app, local_day, now, transaction
+from .db import (
+    ago,
+    close_db,
+    connect,
+    get_db,
+    init_app,
+    local_day,
+    now,
+    stored_time,
+    transaction,
+)
 from .schema import init_db
 
 __all__ = [
@@ -18,5 +28,6 @@ __all__ = [
     "init_db",
     "local_day",
     "now",
+    "stored_time",
     "transaction",
 ]

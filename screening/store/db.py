@@ -162,6 +162,11 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
+def stored_time(moment: dt.datetime) -> str:
+    """A time with its zone in the stored form (UTC, ISO 8601, seconds)."""
+    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat()
+
+
 def ago(**delta: float) -> str:
     """A stored-form UTC time this long before now (`ago(minutes=15)`)."""
     then = dt.datetime.now(dt.UTC) - dt.timedelta(**delta)

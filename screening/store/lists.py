@@ -58,18 +58,15 @@ def _parse_key(key: str | None):
     return rank, stamp, row_id
 
 
-def queue(
-    db: sqlite_utils.Database,
+def queue_where(
     outcome: str | None = None,
     decided: str = "no",
     since: dt.date | None = None,
     until: dt.date | None = None,
     name: str | None = None,
-    after: str | None = None,
-    before: str | None = None,
-    last: bool = False,
-) -> Page:
-    """A page of submitted submissions: most severe first, then waiting longest first."""
+) -> tuple[list[str], list]:
+    """The queue's filters as SQL conditions on `submissions` and their parameters (the
+    queue page and its CSV download select the same rows)."""
     where, params = ["status = 'submitted'"], []
     if decided in ("no", "yes"):
         where.append(f"(decision IS NULL) = {1 if decided == 'no' else 0}")
@@ -86,6 +83,22 @@ def queue(
     if match:
         where.append("id IN (SELECT rowid FROM names_fts WHERE names_fts MATCH ?)")
         params.append(match)
+    return where, params
+
+
+def queue(
+    db: sqlite_utils.Database,
+    outcome: str | None = None,
+    decided: str = "no",
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    name: str | None = None,
+    after: str | None = None,
+    before: str | None = None,
+    last: bool = False,
+) -> Page:
+    """A page of submitted submissions: most severe first, then waiting longest first."""
+    where, params = queue_where(outcome, decided, since, until, name)
     descending = last
     cursor = _parse_key(after) or _parse_key(before)
     if cursor and not last:

@@ -129,6 +129,7 @@ def test_staff_pages_have_no_serious_axe_violations(clinic, request, size):
         ("empty day", "/staff/day?date=2001-01-01"),
         ("audit", "/staff/audit"),
         ("users", "/staff/users"),
+        ("rules", "/staff/rules"),
     ]:
         page.goto(clinic.url + url)
         assert serious(page) == [], name
