@@ -16,7 +16,7 @@ def test_bench_prints_its_figures_as_json():
         check=True,
     )
     figures = json.loads(result.stdout)
-    assert figures["rules"] == 34 and figures["target_ms"] == 1.0
+    assert figures["rules"] == 35 and figures["target_ms"] == 1.0
     assert {"median_ms", "p95_ms", "target_met", "baseline_median_ms", "ratio_to_baseline"} <= set(
         figures
     )
