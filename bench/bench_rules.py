@@ -38,9 +38,15 @@ CHANGES = {
 
 
 def baseline(a: dict, today: dt.date) -> list[str]:
-    """The same 34 conditions written by hand as dict lookups: the floor for any engine."""
+    """The same 35 conditions written by hand as dict lookups: the floor for any engine."""
     procedures = a.get("recent_procedures") or []
+    areas = a.get("treatment_areas") or []
     age = questionnaire.age_on(a.get("date_of_birth"), today)
+    appointment = questionnaire.parse_date(a.get("appointment_date"))
+    stopping = {a.get("retinoid_last_use"), a.get("exfoliant_last_use")} & {
+        "under_2_weeks",
+        "still_using",
+    }
     checks = [
         ("active-acne", a.get("active_acne")),
         ("eczema-active", a.get("eczema") == "active"),
@@ -62,6 +68,7 @@ def baseline(a: dict, today: dt.date) -> list[str]:
         ("radiation", a.get("radiation_to_area")),
         ("autoimmune", a.get("autoimmune")),
         ("immunosuppressed", a.get("immunosuppressants")),
+        ("immune-condition", a.get("immune_condition")),
         ("gold", a.get("gold_therapy")),
         ("healing-risk", a.get("slow_healing") or a.get("diabetes")),
         ("photosensitizing", a.get("photosensitizing_meds")),
@@ -72,10 +79,13 @@ def baseline(a: dict, today: dt.date) -> list[str]:
         ("recent-laser", "laser_or_ipl_4w" in procedures),
         ("recent-injectables", "injectables_2w" in procedures),
         ("recent-surgery", "facial_surgery_6m" in procedures),
+        ("off-face-area", bool({"neck", "chest", "hands"} & set(areas))),
         ("downtime", a.get("downtime_ok") is False),
         ("under-18", age is not None and age < 18),
-        ("sun-care", True),
-        ("moisturize", True),
+        (
+            "prep-too-close",
+            bool(stopping) and appointment is not None and (appointment - today).days < 14,
+        ),
     ]
     return [rule_id for rule_id, fired in checks if fired]
 

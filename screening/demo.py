@@ -50,7 +50,15 @@ def _answers(qn: Questionnaire, baseline: dict, rng: random.Random, today: dt.da
     age = rng.choice([17, *range(22, 75)])
     born = today - dt.timedelta(days=age * 365 + rng.randint(10, 300))
     a[qn.identity.date_of_birth] = born.isoformat()
-    return qn.normalize(a)
+    a = qn.normalize(a, today)
+    # What a minor is asked besides (a guardian, who signs too): a name, and its copy.
+    for q in qn.questions.values():
+        if q.type == "text" and q.required and a[q.id] is None and q.is_shown(a, today):
+            if q.matches:
+                a[q.id] = a.get(q.matches)
+            elif q.id != qn.identity.name:
+                a[q.id] = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+    return a
 
 
 def _with_name(qn: Questionnaire, answers: dict, name: str, appointment: str | None) -> dict:

@@ -87,7 +87,7 @@ class AnswerCheck:
         self.question = question
 
     def __call__(self, form: StepForm, field) -> None:
-        if not self.question.is_shown(form.context):
+        if not self.question.is_shown(form.context, form.today):
             field.errors[:] = []
             raise StopValidation()
         message = self.question.check(form.context.get(self.question.id), form.context, form.today)
@@ -116,7 +116,9 @@ class StepForm(TextOnlyForm):
         """This step's typed answers (hidden questions None)."""
         values = {q.id: to_answer(q, self[q.id].data) for q in self.questions}
         merged = {**self.saved, **values}
-        return {q.id: (values[q.id] if q.is_shown(merged) else None) for q in self.questions}
+        return {
+            q.id: (values[q.id] if q.is_shown(merged, self.today) else None) for q in self.questions
+        }
 
     def validate(self, extra_validators=None) -> bool:
         self.context = {

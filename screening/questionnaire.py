@@ -58,6 +58,19 @@ def hidden_characters(text: str) -> bool:
     )
 
 
+# show_if may test the client's age (whole years today, from the identity's date of birth)
+# by this name, as the rules do; no question may be called so.
+AGE = "age"
+RESERVED_IDS = {"age": "the client's age", "today": "the day of answering"}
+# Apostrophes and hyphens as different keyboards type them, each read as the plain one,
+# and the letters with a stroke, which Unicode does not decompose into letter and accent.
+_NAME_MARKS = str.maketrans(
+    {c: "'" for c in "\u2018\u2019\u201b\u02bc\u02bb\u0060\u00b4\u2032\uff07"}
+    | {c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212"}
+    | {"ø": "o", "ł": "l", "đ": "d", "ħ": "h"}
+)
+
+
 class QuestionnaireError(Exception):
     """A questionnaire.yaml problem, worded for the person who edits the file."""
 
@@ -66,6 +79,65 @@ class QuestionnaireError(Exception):
 class Choice:
     id: str
     label: str
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One test of a `show_if`: another answer equals a value (`{cold_sores: true}`), a
+    list answer includes a choice (`{treatment_areas: {includes: other}}`), or the client's
+    age on the day of answering is under a number of years (`{age: {under: 18}}`)."""
+
+    subject: str  # a question id, or "age"
+    test: str  # "equals", "includes" or "under"
+    value: Any
+    reads: str  # the question whose answer is tested: the date of birth for "age"
+
+    def holds(self, answers: dict[str, Any], today: dt.date | None) -> bool:
+        answer = answers.get(self.reads)
+        if self.test == "equals":
+            return answer == self.value
+        if self.test == "includes":
+            return isinstance(answer, list) and self.value in answer
+        age = age_on(answer, today or _today())
+        return age is not None and age < self.value
+
+    def describe(self) -> str:
+        """The condition in the words of someone editing the YAML files."""
+        if self.test == "includes":
+            return f"{self.subject} includes {self.value}"
+        if self.test == "under":
+            return f"the client is under {self.value}"
+        value = str(self.value).lower() if isinstance(self.value, bool) else self.value
+        return f"{self.subject} is {value}"
+
+    def reveal(self) -> tuple[str, Any] | None:
+        """(field name, test) for the page's reveal script, in the values fields post; None
+        when the page has no field to watch (age: the server decides when it renders)."""
+        if self.test == "under":
+            return None
+        if self.test == "includes":
+            return self.subject, {"includes": self.value}
+        value = ("yes" if self.value else "no") if isinstance(self.value, bool) else self.value
+        return self.subject, value
+
+
+@dataclass(frozen=True)
+class CareItem:
+    """One item of the standard pre-care list; rules name the ids of items their own
+    client message already says (`replaces`), so the done page does not say them twice."""
+
+    id: str
+    text: str
+
+
+@dataclass
+class CheckedAnswers:
+    """Answers as the app would store them, and what is wrong with what was sent."""
+
+    answers: dict[str, Any]  # every question id, in order; None when hidden or unanswered
+    errors: dict[str, str]  # question id (or "(file)") -> why it cannot be stored
+    missing: dict[str, str] = field(default_factory=dict)  # left out, allowed (partial)
+    ignored: list[str] = field(default_factory=list)  # answered, but not asked: blanked
 
 
 @dataclass
@@ -78,7 +150,8 @@ class Question:
     help: str = ""
     required: bool = False
     choices: tuple[Choice, ...] = ()
-    show_if: dict[str, Any] = field(default_factory=dict)
+    show_if: dict[str, Any] = field(default_factory=dict)  # as written in the file
+    conditions: tuple[Condition, ...] = ()  # show_if, checked and ready to test
     not_future: bool = False
     not_past: bool = False
     min_selected: int = 0
@@ -108,9 +181,19 @@ class Question:
     def max_length(self) -> int | None:
         return MAX_LENGTH.get(self.type)
 
-    def is_shown(self, answers: dict[str, Any]) -> bool:
-        """Whether the question applies, given the other answers (show_if)."""
-        return all(answers.get(qid) == value for qid, value in self.show_if.items())
+    def is_shown(self, answers: dict[str, Any], today: dt.date | None = None) -> bool:
+        """Whether the question applies, given the other answers (show_if) and, for an age
+        condition, the day of answering (the clinic's today unless given)."""
+        return all(c.holds(answers, today) for c in self.conditions)
+
+    def is_missing(self, value: Any) -> bool:
+        """Whether this value leaves a required question unanswered."""
+        return (self.required or self.min_selected > 0) and value in (None, "", [])
+
+    @property
+    def shown_when(self) -> str:
+        """When the question is asked, in words: 'cold_sores is true'."""
+        return " and ".join(c.describe() for c in self.conditions)
 
     def display(self, value: Any, long_dates: bool = False) -> str:
         """Render an answer for people: Yes/No, choice labels, dates as stored (staff pages
@@ -182,7 +265,7 @@ class Question:
                 f"{self.name}: please remove the hidden formatting characters "
                 "(such as text direction marks)."
             )
-        if self.matches and normalize_name(value) != normalize_name(answers.get(self.matches)):
+        if self.matches and not same_name(value, answers.get(self.matches)):
             expected = " ".join(str(answers.get(self.matches) or "").split())
             return f"{self.name}: please type your name exactly as in “{self.matches_name}”" + (
                 f": {expected}." if expected else "."
@@ -244,7 +327,7 @@ class Questionnaire:
     sections: list[Section]
     questions: dict[str, Question]
     identity: Identity
-    before_treatment: list[str] = field(default_factory=list)
+    before_treatment: list[CareItem] = field(default_factory=list)
     after_treatment: list[str] = field(default_factory=list)
 
     def client_name(self, answers: dict[str, Any]) -> Any:
@@ -270,11 +353,11 @@ class Questionnaire:
     def review_questions(self) -> list[Question]:
         return [q for q in self.questions.values() if q.on_review]
 
-    def normalize(self, answers: dict[str, Any]) -> dict[str, Any]:
+    def normalize(self, answers: dict[str, Any], today: dt.date | None = None) -> dict[str, Any]:
         """Every question id, hidden ones set to None, in questionnaire order."""
         out = {qid: answers.get(qid) for qid in self.questions}
         for q in self.questions.values():
-            if not q.is_shown(out):
+            if not q.is_shown(out, today):
                 out[q.id] = None
         return out
 
@@ -285,7 +368,7 @@ class Questionnaire:
         errors = {}
         for qid in ids or list(self.questions):
             q = self.questions[qid]
-            if not q.is_shown(answers):
+            if not q.is_shown(answers, today):
                 continue
             message = q.check(answers.get(qid), answers, today)
             if message:
@@ -295,10 +378,55 @@ class Questionnaire:
     def unknown_ids(self, answers: dict[str, Any]) -> list[str]:
         return [k for k in answers if k not in self.questions]
 
+    def check_answers(self, raw: Any, today: dt.date, partial: bool = False) -> CheckedAnswers:
+        """Judge a whole answer set as the app stores one: unknown ids refused, answers to
+        questions not asked blanked, every answer checked. `submissions import`, the review
+        page and `rules evaluate` all come here, so they agree on what is stored. With
+        `partial`, required answers may be left out (drafting rules): they are listed in
+        `missing` instead of `errors`."""
+        if not isinstance(raw, dict):
+            return CheckedAnswers(
+                {}, {"(file)": "expected a JSON object of answers by question id"}
+            )
+        errors = {qid: "not a question id in the questionnaire" for qid in self.unknown_ids(raw)}
+        answers = self.normalize(raw, today)
+        ignored = [
+            qid
+            for qid, value in raw.items()
+            if qid in answers and answers[qid] is None and value not in (None, "", [])
+        ]
+        missing = {}
+        for qid, message in self.validate(answers, today).items():
+            if partial and self.questions[qid].is_missing(answers[qid]):
+                missing[qid] = message
+            else:
+                errors[qid] = message
+        return CheckedAnswers(answers, errors, missing, ignored)
+
 
 def normalize_name(value: Any) -> str:
-    """Compare names ignoring case and extra spaces."""
+    """A name as it is filed and sorted: case and extra spaces ignored."""
     return " ".join(str(value or "").split()).casefold()
+
+
+def signature_key(value: Any) -> str:
+    """A name as a signature is compared: case, extra spaces, accents (a stroke too: ø, ł)
+    and the kind of apostrophe or hyphen ignored ("ana maria o'brien" signs for "Ana María
+    O’Brien"). Other scripts keep their letters: only their accents are dropped."""
+    decomposed = unicodedata.normalize("NFKD", normalize_name(value).translate(_NAME_MARKS))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def same_name(typed: Any, expected: Any) -> bool:
+    """Whether a typed signature is the expected name (see `signature_key`)."""
+    return signature_key(typed) == signature_key(expected)
+
+
+def _today() -> dt.date:
+    """The clinic's today, for an age condition asked without a day."""
+    from .content import today  # content loads this module: imported when first needed
+
+    return today()
 
 
 def parse_date(value: Any) -> dt.date | None:
@@ -371,35 +499,85 @@ def _build(path: Path, data: Any) -> Questionnaire:
                 section_questions,
             )
         )
+    identity = _identity(data.get("identity"), questions, fail)
     for q in questions.values():
-        for dep, value in q.show_if.items():
-            if dep not in questions:
-                fail(f"question {q.id}", f"show_if names an unknown question id '{dep}'")
-            if questions[dep].type == "boolean" and not isinstance(value, bool):
-                fail(
-                    f"question {q.id}",
-                    f"show_if: '{dep}' is yes/no, so compare it with true or false",
-                )
-            if questions[dep].type == "choice" and value not in questions[dep].choice_ids:
-                fail(f"question {q.id}", f"show_if: '{value}' is not a choice of '{dep}'")
+        q.conditions = tuple(
+            _condition(q.id, subject, value, questions, identity, fail)
+            for subject, value in q.show_if.items()
+        )
         if q.matches and q.matches not in questions:
             fail(f"question {q.id}", f"matches names an unknown question id '{q.matches}'")
         if q.matches:
             q.matches_name = questions[q.matches].name
-    care = {}
-    for key in ("before_treatment", "after_treatment"):
-        items = data.get(key) or []
-        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-            fail(key, "expected a list of sentences")
-        care[key] = items
+    after = data.get("after_treatment") or []
+    if not isinstance(after, list) or not all(isinstance(i, str) for i in after):
+        fail("after_treatment", "expected a list of sentences")
     return Questionnaire(
         str(data.get("title") or "Questionnaire"),
         str(data.get("version", "1")),
         sections,
         questions,
-        _identity(data.get("identity"), questions, fail),
-        **care,
+        identity,
+        _care_items(data.get("before_treatment"), fail),
+        after,
     )
+
+
+def _condition(qid: str, subject: Any, value: Any, questions, identity, fail) -> Condition:
+    """One show_if entry, checked against the questions it names."""
+    where = f"question {qid}"
+    if subject == AGE:
+        if not isinstance(value, dict) or set(value) != {"under"}:
+            fail(where, "show_if: age takes {under: YEARS}, e.g. {age: {under: 18}}")
+        years = value["under"]
+        if not isinstance(years, int) or isinstance(years, bool) or years < 1:
+            fail(where, "show_if: age: 'under' must be a whole number of years")
+        return Condition(AGE, "under", years, identity.date_of_birth)
+    if subject not in questions:
+        fail(where, f"show_if names an unknown question id '{subject}'")
+    dep = questions[subject]
+    if isinstance(value, dict):
+        if set(value) != {"includes"} or dep.type != "multi":
+            fail(
+                where,
+                f"show_if: '{subject}' takes a value to equal, or {{includes: CHOICE}} when "
+                "it is a list of choices",
+            )
+        if value["includes"] not in dep.choice_ids:
+            fail(where, f"show_if: '{value['includes']}' is not a choice of '{subject}'")
+        return Condition(subject, "includes", value["includes"], subject)
+    if dep.type == "boolean" and not isinstance(value, bool):
+        fail(where, f"show_if: '{subject}' is yes/no, so compare it with true or false")
+    if dep.type == "choice" and value not in dep.choice_ids:
+        fail(where, f"show_if: '{value}' is not a choice of '{subject}'")
+    if dep.type == "multi":
+        fail(where, f"show_if: '{subject}' is a list: write {{{subject}: {{includes: CHOICE}}}}")
+    return Condition(subject, "equals", value, subject)
+
+
+def _care_items(raw: Any, fail) -> list[CareItem]:
+    """The standard pre-care list: each item an id (rules' `replaces` name it) and a text."""
+    items = raw or []
+    if not isinstance(items, list):
+        fail("before_treatment", "expected a list of {id, text} items")
+    care, seen = [], set()
+    for number, item in enumerate(items, 1):
+        if (
+            not isinstance(item, dict)
+            or set(item) != {"id", "text"}
+            or not isinstance(item["id"], str)
+            or not isinstance(item["text"], str)
+            or not item["text"].strip()
+        ):
+            fail(
+                f"before_treatment item {number}",
+                "expected {id: ..., text: ...}, the text in double quotes when it holds a colon",
+            )
+        if item["id"] in seen:
+            fail(f"before_treatment item {number}", f"duplicate id '{item['id']}'")
+        seen.add(item["id"])
+        care.append(CareItem(item["id"], item["text"]))
+    return care
 
 
 def _identity(raw: Any, questions: dict[str, Question], fail) -> Identity:
@@ -430,6 +608,8 @@ def _question(raw: Any, sid: str, fail) -> Question:
         fail(f"section {sid}", "each question needs an 'id'")
     qid = str(raw["id"])
     where = f"question {qid}"
+    if qid in RESERVED_IDS:
+        fail(where, f"'{qid}' is reserved: rules read {RESERVED_IDS[qid]} by that name")
     unknown = sorted(set(raw) - _QUESTION_KEYS)
     if unknown:
         fail(where, f"unknown key '{unknown[0]}'")
@@ -475,7 +655,11 @@ def _question(raw: Any, sid: str, fail) -> Question:
         fail(where, f"a {qtype} question cannot have choices")
     show_if = raw.get("show_if") or {}
     if not isinstance(show_if, dict):
-        fail(where, "show_if must map a question id to a value, e.g. {cold_sores: true}")
+        fail(
+            where,
+            "show_if must map a question id to a value, e.g. {cold_sores: true}, "
+            "{treatment_areas: {includes: other}} or {age: {under: 18}}",
+        )
     return Question(
         id=qid,
         type=qtype,

@@ -18,7 +18,14 @@ import rule_engine
 from rule_engine import DataType
 
 from .questionnaire import Questionnaire, age_on, parse_date
-from .rules_file import EXAMPLES_TODAY, Example, Rule, answer_problems, read_rules
+from .rules_file import (
+    EXAMPLES_TODAY,
+    Example,
+    Rule,
+    answer_problems,
+    read_rules,
+    reference_keys,
+)
 from .vocab import CLEAR, SEVERITIES
 
 __all__ = [
@@ -84,9 +91,11 @@ class RuleSet:
         questionnaire: Questionnaire,
         warnings: list[str],
         baseline: dict[str, Any],
+        references: dict[str, str] | None = None,
     ):
         self.rules = rules
         self.baseline = baseline  # the answers every rule example starts from
+        self.references = references or {}  # key -> full citation
         self.text = text
         self.path = path
         self.questionnaire = questionnaire
@@ -133,19 +142,37 @@ class RuleSet:
                 fields[name] = today.isoformat()
             else:
                 fields[name] = answers.get(name)
-        return {
+        flag = {
             "id": rule.id,
+            "title": rule.title,
             "severity": rule.severity,
             "fields": fields,
             "staff_message": rule.staff,
             "client_message": rule.client,
             "source": rule.source,
         }
+        # Stored with the flag, so the client's plan reads the same whatever rules.yaml
+        # says later: the step, how long before the appointment, and the day it was planned.
+        if rule.before_days:
+            flag.update(
+                before_days=rule.before_days,
+                before_step=rule.before_step,
+                judged_on=today.isoformat(),
+            )
+        if rule.replaces:
+            flag["replaces"] = list(rule.replaces)
+        return flag
+
+    def citations(self, source: str | None) -> list[tuple[str, str | None]]:
+        """(key, full citation) for each reference a source cites; None for a key these
+        rules no longer define (a flag stored under older rules)."""
+        return [(key, self.references.get(key)) for key in reference_keys(source or "")]
 
 
 def _error_flag(rule: Rule, exc: Exception) -> dict[str, Any]:
     return {
         "id": RULE_ERROR,
+        "title": "A rule could not be evaluated",
         "severity": "review",
         "fields": {},
         "staff_message": f"Rule {rule.id} could not be evaluated ({type(exc).__name__}); "
@@ -190,4 +217,12 @@ def load(path: str | Path, questionnaire: Questionnaire) -> RuleSet:
     found = read_rules(path, questionnaire, context_for(questionnaire))
     if found.problems:
         raise RulesError(found.problems)
-    return RuleSet(found.rules, found.text, path, questionnaire, found.warnings, found.baseline)
+    return RuleSet(
+        found.rules,
+        found.text,
+        path,
+        questionnaire,
+        found.warnings,
+        found.baseline,
+        found.references,
+    )

@@ -13,9 +13,10 @@ from flask.cli import AppGroup
 from . import content, rules_diff
 from . import rules as rules_module
 from .export_cli import database_snapshot
+from .questionnaire import Questionnaire
 from .store.exports import Filters
 
-CLI_FLAG_KEYS = ("id", "severity", "fields", "staff_message", "client_message")
+CLI_FLAG_KEYS = ("id", "title", "severity", "fields", "staff_message", "client_message")
 
 rules_cli = AppGroup("rules", help="Check, test and try the screening rules (rules.yaml).")
 
@@ -110,14 +111,23 @@ def test_command(rules_path):
     metavar="YYYY-MM-DD",
     help="Judge the answers as on this day (YYYY-MM-DD); default: today.",
 )
+@click.option(
+    "--partial",
+    is_flag=True,
+    help="Allow required answers to be left out (drafting a rule): each one is named in a "
+    "warning and judged as unanswered.",
+)
 @rules_option
-def evaluate_command(answers_file, today, rules_path):
-    """Judge one answer file and print the outcome and flags as JSON.
+def evaluate_command(answers_file, today, partial, rules_path):
+    """Judge one answer file exactly as the app would store it; print the outcome and flags.
 
     Prints one JSON object: rules_version, outcome and the flags (most severe first).
 
     FILE.json maps question ids to answers in their JSON form (true/false, choice ids,
-    lists of ids, "YYYY-MM-DD"); absent questions count as unanswered.
+    lists of ids, "YYYY-MM-DD"). The answers are checked as `submissions import` checks
+    them: an answer to a question that was not asked is left out (with a note), and any
+    unknown id, invalid answer or missing required answer is named and exits 1. With
+    --partial, missing answers are allowed and each is named in a warning.
 
     Example:
 
@@ -125,24 +135,45 @@ def evaluate_command(answers_file, today, rules_path):
     """
     ruleset = _load(rules_path)
     day = today.date() if today else content.today()
-    answers = _read_answers(answers_file, ruleset, day)
+    answers = _read_answers(answers_file, ruleset.questionnaire, day, partial)
     result = ruleset.evaluate(answers, day).to_json()
     result["flags"] = [{key: flag[key] for key in CLI_FLAG_KEYS} for flag in result["flags"]]
     click.echo(json.dumps(result, indent=2, ensure_ascii=False))
 
 
-def _read_answers(path: Path, ruleset: rules_module.RuleSet, today: dt.date) -> dict:
+def _read_answers(path: Path, qn: Questionnaire, today: dt.date, partial: bool) -> dict:
+    """The answers as the app would store them; every problem named, then exit 1."""
     try:
-        answers = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise click.ClickException(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(answers, dict):
+    if not isinstance(raw, dict):
         raise click.ClickException(f"{path}: expected a JSON object of question ids and answers")
-    problems = rules_module.answer_problems(ruleset.questionnaire, answers, today)
-    if problems:
-        lines = [f"{path}: {qid}: {message}" for qid, message in problems.items()]
+    checked = qn.check_answers(raw, today, partial=partial)
+    if checked.errors:
+        lines = [f"{path}: {qid}: {message}" for qid, message in checked.errors.items()]
+        if any(
+            qid in qn.questions and qn.questions[qid].is_missing(checked.answers[qid])
+            for qid in checked.errors
+        ):
+            lines.append(
+                "(to judge answers with some left out, as when drafting a rule, add --partial)"
+            )
         raise click.ClickException("\n".join(lines))
-    return answers
+    for qid in checked.ignored:
+        question = qn.questions[qid]
+        click.echo(
+            f"note: {path}: {qid}: only asked when {question.shown_when}, so its answer is "
+            "left out (as the app stores it)",
+            err=True,
+        )
+    for qid in checked.missing:
+        click.echo(
+            f"warning: {path}: {qid}: not answered ({qn.questions[qid].name}); judged as "
+            "unanswered (--partial)",
+            err=True,
+        )
+    return checked.answers
 
 
 @rules_cli.command("diff")

@@ -7,6 +7,7 @@ trees have the same shape, so item i of one is item i of the other.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,32 @@ from .vocab import SEVERITIES
 
 DERIVED = ("age", "today")
 EXAMPLES_TODAY = dt.date(2025, 6, 1)  # examples are judged on a fixed day so they never drift
-KEYS = ("id", "when", "severity", "staff", "client", "source", "examples")
-MESSAGES = {"staff": "a 'staff' message", "client": "a 'client' message", "source": "a 'source'"}
+KEYS = (
+    "id",
+    "title",
+    "when",
+    "severity",
+    "staff",
+    "client",
+    "source",
+    "before_days",
+    "before_step",
+    "replaces",
+    "examples",
+)
+MESSAGES = {
+    "title": "a 'title' (the rule in plain words, shown to staff instead of its id)",
+    "staff": "a 'staff' message",
+    "client": "a 'client' message",
+    "source": "a 'source'",
+}
+# A source names references by key in square brackets: "clinic policy, [Mayo], [Clinics]".
+REFERENCE_KEY = re.compile(r"\[([^\[\]]+)\]")
+
+
+def reference_keys(source: str) -> list[str]:
+    """The reference keys a source cites, in order: "[Mayo], [Clinics]" -> Mayo, Clinics."""
+    return [key.strip() for key in REFERENCE_KEY.findall(source or "")]
 
 
 @dataclass(frozen=True)
@@ -43,6 +68,10 @@ class Rule:
     line: int  # the line of `when`, where a reader looks first
     reads: tuple[str, ...] = ()
     compiled: rule_engine.Rule | None = field(default=None, repr=False)
+    title: str = ""
+    before_days: int | None = None  # with before_step: the client's step, dated
+    before_step: str = ""  # "Stop retinol" -> "Stop retinol by Thursday 26 November (...)"
+    replaces: tuple[str, ...] = ()  # standard pre-care items the client message already says
 
 
 def answer_problems(
@@ -68,11 +97,12 @@ class RulesFile:
     text: str = ""
     rules: list[Rule] = field(default_factory=list)
     baseline: dict[str, Any] = field(default_factory=dict)
+    references: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
-TOP_KEYS = ("baseline", "rules")
+TOP_KEYS = ("baseline", "references", "rules")
 
 
 def read_rules(path: Path, questionnaire: Questionnaire, context: rule_engine.Context) -> RulesFile:
@@ -122,13 +152,49 @@ def read_rules(path: Path, questionnaire: Questionnaire, context: rule_engine.Co
         questionnaire,
         found.problems,
     )
-    reader = _Reader(name, questionnaire, context)
+    found.references = _references(
+        name, data.get("references") if nodes else None, nodes.get("references"), found.problems
+    )
+    reader = _Reader(name, questionnaire, context, found.references if nodes else None)
     for index, (node, raw) in enumerate(zip(rules_node.value, raw_rules), 1):
         reader.rule(index, node, raw)
     found.rules = reader.rules
     found.problems += reader.problems
     found.warnings = reader.warnings
+    cited = {key for rule in found.rules for key in reference_keys(rule.source)}
+    lines = _key_lines(nodes.get("references"))
+    for key in found.references:
+        if key not in cited:
+            found.warnings.append(f"{name}:{lines.get(key, 1)}: reference [{key}] is not cited")
     return found
+
+
+def _key_lines(nodes) -> dict[str, int]:
+    """The line of each key of a top-level mapping, from its (key, value) nodes."""
+    value_node = nodes[1] if nodes else None
+    if not isinstance(value_node, yaml.MappingNode):
+        return {}
+    return {str(k.value): k.start_mark.line + 1 for k, _ in value_node.value}
+
+
+def _references(name, raw, nodes, problems: list[str]) -> dict[str, str]:
+    """`references:`, each key (as sources cite it, in brackets) to its full citation."""
+    at = nodes[0].start_mark.line + 1 if nodes else 1
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append(f"{name}:{at}: references: expected keys and their full citations")
+        return {}
+    lines, references = _key_lines(nodes), {}
+    for key, citation in raw.items():
+        line = lines.get(str(key), at)
+        if not isinstance(citation, str) or not citation.strip():
+            problems.append(f"{name}:{line}: references: {key}: needs its full citation as text")
+        elif REFERENCE_KEY.fullmatch(f"[{key}]") is None or str(key).strip() != str(key):
+            problems.append(f"{name}:{line}: references: '{key}' cannot be cited as [{key}]")
+        else:
+            references[str(key)] = " ".join(citation.split())
+    return references
 
 
 def neutral_answers(questionnaire: Questionnaire) -> dict[str, Any]:
@@ -180,8 +246,16 @@ def _baseline(name, raw, nodes, questionnaire: Questionnaire, problems: list[str
 class _Reader:
     """Collects rules, problems and warnings while reading one file, rule by rule."""
 
-    def __init__(self, name: str, questionnaire: Questionnaire, context: rule_engine.Context):
+    def __init__(
+        self,
+        name: str,
+        questionnaire: Questionnaire,
+        context: rule_engine.Context,
+        references: dict[str, str] | None,
+    ):
         self.name, self.questionnaire, self.context = name, questionnaire, context
+        self.references = references  # None: a bare list of rules, whose keys go unchecked
+        self.care_ids = {item.id for item in questionnaire.before_treatment}
         self.known = set(questionnaire.questions) | set(DERIVED)
         self.rules: list[Rule] = []
         self.problems: list[str] = []
@@ -221,6 +295,9 @@ class _Reader:
         for key, what in MESSAGES.items():
             if not isinstance(raw.get(key), str) or not raw[key].strip():
                 problem(lines.get(key, start), f"needs {what}")
+        self._sources(raw, lines.get("source", start), problem)
+        before_days, before_step = self._before(raw, lines, start, problem)
+        replaces = self._replaces(raw, lines.get("replaces", start), problem)
         when, compiled = self._compile(raw, lines.get("when", start), problem)
         examples = self._examples(raw, node, lines.get("examples", start), problem)
         self.problems += [text for _, text in sorted(found, key=lambda item: item[0])]
@@ -239,21 +316,77 @@ class _Reader:
                 lines.get("when", start),
                 reads,
                 compiled,
+                title=" ".join(str(raw.get("title") or "").split()),
+                before_days=before_days,
+                before_step=before_step,
+                replaces=replaces,
             )
         )
         warnings = []
         warn = self._reporter(rid, warnings)
         for qid in expressions.unsafe_hidden(compiled.statement.expression, self.questionnaire):
-            condition = " and ".join(
-                f"{k} is {str(v).lower()}"
-                for k, v in self.questionnaire.questions[qid].show_if.items()
-            )
+            question = self.questionnaire.questions[qid]
+            example = f"{qid} == true" if question.type == "boolean" else f"{qid} != null and ..."
             warn(
                 lines["when"],
-                f"'{qid}' is only asked when {condition}, so it may be null; "
-                f"compare it explicitly, e.g. '{qid} == true'",
+                f"'{qid}' is only asked when {question.shown_when}, so it may be null; "
+                f"compare it explicitly, e.g. '{example}'",
             )
         self.warnings += [text for _, text in warnings]
+
+    def _sources(self, raw, line, problem) -> None:
+        """Every [Key] a source cites must be a key of `references:`."""
+        source = raw.get("source")
+        if not isinstance(source, str) or self.references is None:
+            return
+        if "[" in REFERENCE_KEY.sub("", source) or "]" in REFERENCE_KEY.sub("", source):
+            problem(line, f"source {source!r}: a bracket is not closed, e.g. '[Mayo]'")
+        for key in reference_keys(source):
+            if key not in self.references:
+                known = ", ".join(sorted(self.references)) or "none yet"
+                problem(
+                    line,
+                    f"source cites [{key}], which is not under 'references:' (defined: {known})",
+                )
+
+    def _before(self, raw, lines, start, problem) -> tuple[int | None, str]:
+        """`before_days` and `before_step`, given together: the step the client takes, and
+        how many days before the appointment."""
+        days, step = raw.get("before_days"), raw.get("before_step")
+        if days is None and step is None:
+            return None, ""
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365:
+            problem(
+                lines.get("before_days", start),
+                "'before_days' must be a whole number of days from 1 to 365, given with "
+                "'before_step'",
+            )
+            days = None
+        if not isinstance(step, str) or not step.strip():
+            problem(
+                lines.get("before_step", start),
+                "'before_step' must say what the client does by that day, e.g. 'Stop "
+                "retinol' (given with 'before_days')",
+            )
+            step = ""
+        return days, " ".join(str(step).split()).rstrip(".")
+
+    def _replaces(self, raw, line, problem) -> tuple[str, ...]:
+        """`replaces`: ids of standard pre-care items (questionnaire.yaml's
+        before_treatment) this rule's client message already says."""
+        items = raw.get("replaces")
+        if items is None:
+            return ()
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            problem(line, "'replaces' must be a list of before_treatment ids, e.g. [retinoids]")
+            return ()
+        for item in items:
+            if item not in self.care_ids:
+                known = ", ".join(sorted(self.care_ids)) or "none"
+                problem(
+                    line, f"replaces '{item}', which is not a before_treatment id (ids: {known})"
+                )
+        return tuple(items)
 
     def _reporter(self, rid, sink):
         return lambda line, reason: sink.append((line, f"{self.name}:{line}: rule {rid}: {reason}"))

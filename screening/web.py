@@ -169,11 +169,13 @@ def described_by(question, field) -> str:
 
 
 def show_if_json(question) -> str:
-    """A question's show_if as the values its fields post, for the reveal script."""
-    as_field = {True: "yes", False: "no"}
-    return json.dumps(
-        {k: as_field.get(v, v) if isinstance(v, bool) else v for k, v in question.show_if.items()}
-    )
+    """A question's show_if as the values its fields post, for the reveal script: {"cold_sores":
+    "yes"} (a field's value) or {"treatment_areas": {"includes": "other"}} (a checked box).
+    Empty when the page has nothing to watch (an age condition): the server decides alone."""
+    reveals = [condition.reveal() for condition in question.conditions]
+    if not reveals or None in reveals:
+        return ""
+    return json.dumps(dict(reveals))
 
 
 class FormBody:

@@ -30,6 +30,7 @@ def valid_answers(**overrides) -> dict:
         "phone": "555 0100",
         "appointment_date": (TODAY + dt.timedelta(days=7)).isoformat(),
         "treatment_areas": ["full_face"],
+        "treatment_area_other": None,
         "active_acne": False,
         "eczema": "no",
         "psoriasis_vitiligo": False,
@@ -53,6 +54,7 @@ def valid_answers(**overrides) -> dict:
         "slow_healing": False,
         "diabetes": False,
         "autoimmune": False,
+        "immune_condition": False,
         "radiation_to_area": False,
         "smoker": False,
         "anesthetic_allergy": False,
@@ -63,6 +65,8 @@ def valid_answers(**overrides) -> dict:
         "notes": None,
         "attest": True,
         "signature": "ana maría  PÉREZ",
+        "guardian_name": None,
+        "guardian_signature": None,
     }
     answers.update(overrides)
     return answers

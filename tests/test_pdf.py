@@ -58,9 +58,9 @@ def test_a_summary_has_the_name_outcome_every_flag_and_every_answer(app, submitt
     assert "Confidential health information" in pages[-1]
     # What the client was asked to do before treatment (reference.md: the done page and
     # the PDF), their own instructions first.
-    for advice in [f["client_message"] for f in sub["flags"] if f.get("client_message")] + list(
-        qn.before_treatment
-    ):
+    for advice in [f["client_message"] for f in sub["flags"] if f.get("client_message")] + [
+        item.text for item in qn.before_treatment
+    ]:
         # spaces dropped: a line may break after the hyphen of "broad-spectrum"
         assert "".join(advice.split()) in "".join(text.split()), advice
     assert "Provider's decision: not yet made" in pages[0]

@@ -13,7 +13,14 @@ from screening.config import ROOT
 from screening.questionnaire import load
 
 SPEC_IDS = {
-    "about": ["full_name", "date_of_birth", "phone", "appointment_date", "treatment_areas"],
+    "about": [
+        "full_name",
+        "date_of_birth",
+        "phone",
+        "appointment_date",
+        "treatment_areas",
+        "treatment_area_other",
+    ],
     "skin": [
         "active_acne",
         "eczema",
@@ -39,13 +46,22 @@ SPEC_IDS = {
         "slow_healing",
         "diabetes",
         "autoimmune",
+        "immune_condition",
         "radiation_to_area",
         "smoker",
         "anesthetic_allergy",
         "recent_procedures",
         "prior_co2",
     ],
-    "goals": ["concerns", "downtime_ok", "notes", "attest", "signature"],
+    "goals": [
+        "concerns",
+        "downtime_ok",
+        "notes",
+        "attest",
+        "signature",
+        "guardian_name",
+        "guardian_signature",
+    ],
 }
 
 
@@ -74,6 +90,13 @@ def test_the_questionnaire_has_exactly_the_spec_sections_and_ids():
         "facial_surgery_6m",
     )
     assert q["cold_sore_now"].show_if == {"cold_sores": True}
+    assert q["treatment_area_other"].show_if == {"treatment_areas": {"includes": "other"}}
+    assert not q["treatment_area_other"].required
+    for qid in ("guardian_name", "guardian_signature"):
+        assert q[qid].show_if == {"age": {"under": 18}} and q[qid].on_review and q[qid].required
+    assert q["guardian_signature"].matches == "guardian_name"
+    assert q["immune_condition"].type == "boolean" and q["immune_condition"].required
+    assert qn.version == "2"
     assert q["treatment_areas"].min_selected == q["concerns"].min_selected == 1
     assert q["date_of_birth"].not_future and q["appointment_date"].not_past
     assert q["signature"].matches == "full_name" and q["attest"].must_be_true
@@ -82,9 +105,12 @@ def test_the_questionnaire_has_exactly_the_spec_sections_and_ids():
         "date_of_birth": "date",
         "phone": "text",
         "appointment_date": "date",
+        "treatment_area_other": "text",
         "medications_list": "longtext",
         "notes": "longtext",
         "signature": "text",
+        "guardian_name": "text",
+        "guardian_signature": "text",
     }
 
 
@@ -99,6 +125,94 @@ def test_typed_checks_name_the_question():
     assert q["phone"].check("555\x000", {}, today).startswith("Mobile phone:")
     assert q["notes"].check("a\nb", {}, today) is None
     assert q["signature"].check(" JANE  doe", {"full_name": "Jane Doe"}, today) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        ("ana maria perez", "Ana María Pérez"),
+        ("ANA  MARÍA PEREZ ", "Ana María Pérez"),
+        ("Zoe O'Brien", "Zoë O’Brien"),  # a phone's apostrophe, or a word processor's
+        ("zoë o‘brien", "Zoe O'Brien"),
+        ("Jean-Luc Noël", "Jean–Luc Noel"),
+        ("Soren Angstrom", "Søren Ångström"),
+        ("Łukasz Żółć", "lukasz zolc"),
+        ("Ιωάννα", "ΙΩΑΝΝΑ"),  # Greek: case and the tonos accent
+    ],
+)
+def test_a_signature_matches_the_name_ignoring_case_spaces_accents_and_apostrophes(typed, name):
+    q = load(ROOT / "questionnaire.yaml").questions
+    assert q["signature"].check(typed, {"full_name": name}, dt.date(2026, 1, 15)) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        ("Ana Perez", "Ana María Pérez"),
+        ("Ana Maria Perez Lopez", "Ana María Pérez"),
+        ("Anna Maria Perez", "Ana María Pérez"),
+        ("OBrien", "O'Brien"),
+        ("Ioanna", "Ιωάννα"),  # another script is another name, not an accent
+    ],
+)
+def test_another_name_is_refused_with_the_name_to_copy(typed, name):
+    q = load(ROOT / "questionnaire.yaml").questions
+    message = q["signature"].check(typed, {"full_name": name}, dt.date(2026, 1, 15))
+    assert message == f"Signature: please type your name exactly as in “Full name”: {name}."
+
+
+def test_a_guardian_is_asked_only_of_a_client_under_18_on_the_day_of_answering():
+    qn = load(ROOT / "questionnaire.yaml")
+    today = dt.date(2026, 1, 15)
+    minor = valid_answers(date_of_birth="2008-01-16")  # 18 tomorrow
+    adult = valid_answers(date_of_birth="2008-01-15")  # 18 today
+    guardian = qn.questions["guardian_name"]
+    assert guardian.is_shown(minor, today) and not guardian.is_shown(adult, today)
+    assert qn.validate(qn.normalize(minor, today), today) == {
+        "guardian_name": "Parent or guardian's name: please fill this in.",
+        "guardian_signature": "Parent or guardian's signature: please fill this in.",
+    }
+    signed = {**minor, "guardian_name": "Rosa Pérez", "guardian_signature": "rosa perez"}
+    assert qn.validate(qn.normalize(signed, today), today) == {}
+    wrong = {**signed, "guardian_signature": "Ana María Pérez"}
+    assert qn.validate(qn.normalize(wrong, today), today) == {
+        "guardian_signature": "Parent or guardian's signature: please type your name exactly "
+        "as in “Parent or guardian's name”: Rosa Pérez."
+    }
+    # An adult's guardian answers are not asked, so they are never stored.
+    stored = qn.normalize({**adult, "guardian_name": "Rosa Pérez"}, today)
+    assert stored["guardian_name"] is None and qn.validate(stored, today) == {}
+
+
+def test_the_other_area_is_asked_when_other_is_ticked():
+    qn = load(ROOT / "questionnaire.yaml")
+    today = dt.date(2026, 1, 15)
+    other = qn.questions["treatment_area_other"]
+    assert other.is_shown({"treatment_areas": ["neck", "other"]}, today)
+    assert not other.is_shown({"treatment_areas": ["neck"]}, today)
+    assert not other.is_shown({"treatment_areas": None}, today)
+    answers = valid_answers(treatment_areas=["full_face"], treatment_area_other="my back")
+    assert qn.normalize(answers, today)["treatment_area_other"] is None
+    answers = valid_answers(treatment_areas=["other"], treatment_area_other=None)
+    assert qn.validate(qn.normalize(answers, today), today) == {}  # optional
+    assert other.shown_when == "treatment_areas includes other"
+
+
+def test_check_answers_is_what_import_and_evaluate_store():
+    qn = load(ROOT / "questionnaire.yaml")
+    today = dt.date(2026, 1, 15)
+    raw = valid_answers(cold_sores=False, cold_sore_now=True, surprise=1)
+    checked = qn.check_answers(raw, today)
+    assert checked.errors == {"surprise": "not a question id in the questionnaire"}
+    assert checked.ignored == ["cold_sore_now"] and checked.answers["cold_sore_now"] is None
+    assert list(checked.answers) == list(qn.questions)
+    partial = qn.check_answers({"eczema": "active"}, today, partial=True)
+    assert partial.errors == {}
+    assert partial.missing["full_name"] == "Full name: please fill this in."
+    assert "eczema" not in partial.missing and "cold_sore_now" not in partial.missing
+    assert qn.check_answers([1], today).errors == {
+        "(file)": "expected a JSON object of answers by question id"
+    }
 
 
 GOOD = """
@@ -164,6 +278,50 @@ BROKEN = [
         "identity: date_of_birth: 'd' must be a required question that is always asked",
     ),
     (
+        "show_if on a list without includes",
+        GOOD.replace(
+            "{id: a, type: boolean", "{id: a, type: multi, choices: [{id: o, label: O}]"
+        ).replace("show_if: {a: true}", "show_if: {a: o}"),
+        "question b: show_if: 'a' is a list: write {a: {includes: CHOICE}}",
+    ),
+    (
+        "includes an unknown choice",
+        GOOD.replace(
+            "{id: a, type: boolean", "{id: a, type: multi, choices: [{id: o, label: O}]"
+        ).replace("show_if: {a: true}", "show_if: {a: {includes: p}}"),
+        "question b: show_if: 'p' is not a choice of 'a'",
+    ),
+    (
+        "includes on a yes/no question",
+        GOOD.replace("show_if: {a: true}", "show_if: {a: {includes: x}}"),
+        "question b: show_if: 'a' takes a value to equal, or {includes: CHOICE}",
+    ),
+    (
+        "age without under",
+        GOOD.replace("show_if: {a: true}", "show_if: {age: 18}"),
+        "question b: show_if: age takes {under: YEARS}, e.g. {age: {under: 18}}",
+    ),
+    (
+        "age under a text",
+        GOOD.replace("show_if: {a: true}", 'show_if: {age: {under: "18"}}'),
+        "question b: show_if: age: 'under' must be a whole number of years",
+    ),
+    (
+        "a question named age",
+        GOOD.replace("{id: a, type: boolean", "{id: age, type: boolean"),
+        "question age: 'age' is reserved",
+    ),
+    (
+        "care item without an id",
+        GOOD + "before_treatment:\n  - Keep your skin moisturized.\n",
+        "before_treatment item 1: expected {id: ..., text: ...}",
+    ),
+    (
+        "care items with the same id",
+        GOOD + "before_treatment:\n  - {id: a, text: A.}\n  - {id: a, text: B.}\n",
+        "before_treatment item 2: duplicate id 'a'",
+    ),
+    (
         "label read as a boolean",
         GOOD.replace('label: "A"', "label: Yes"),
         "question a: 'label' must be text",
@@ -188,6 +346,17 @@ def test_the_good_fragment_loads(tmp_path):
     path = tmp_path / "q.yaml"
     path.write_text(GOOD)
     assert list(load(path).questions) == ["n", "d", "a", "b"]
+    path.write_text(
+        GOOD.replace("show_if: {a: true}", "show_if: {a: true, age: {under: 16}}")
+        + "before_treatment:\n  - {id: sun, text: Use sunscreen.}\n"
+    )
+    qn = load(path)
+    assert qn.questions["b"].shown_when == "a is true and the client is under 16"
+    assert [(i.id, i.text) for i in qn.before_treatment] == [("sun", "Use sunscreen.")]
+    today = dt.date(2026, 1, 15)
+    assert qn.questions["b"].is_shown({"a": True, "d": "2010-06-01"}, today)
+    assert not qn.questions["b"].is_shown({"a": True, "d": "2010-01-15"}, today)
+    assert not qn.questions["b"].is_shown({"a": True, "d": None}, today)
 
 
 def test_every_choice_reads_as_its_own_words_on_the_step_pages(wizard, client):

@@ -361,6 +361,16 @@ def test_demo_adds_varied_submissions(runner, app):
     )
     days = rows(app, "SELECT min(day) AS lo, max(day) AS hi FROM submissions")[0]
     assert days["lo"] < TODAY.isoformat() < days["hi"]
+    # A minor names a guardian, who signs (version 2), in demo data too.
+    minors = [
+        json.loads(r["answers"])
+        for r in rows(app, "SELECT answers, flags FROM submissions WHERE flags LIKE '%under-18%'")
+    ]
+    assert minors
+    for answers in minors:
+        assert (
+            answers["guardian_name"] and answers["guardian_signature"] == answers["guardian_name"]
+        )
 
 
 def test_a_deferral_shows_its_date_wherever_the_decision_is_listed(staff, submitted):

@@ -21,7 +21,8 @@ def test_submit_stores_flags_outcome_and_rules_version(wizard, app, client):
     row = one(app, "SELECT * FROM submissions")
     flags = json.loads(row["flags"])
     assert row["outcome"] == "refer" and row["flag_count"] == len(flags)
-    assert [f["id"] for f in flags][:2] == ["active-acne", "retinoid-stop"]
+    # Version 2: the appointment is a week away, too soon for the 2-week stop (prep-too-close).
+    assert [f["id"] for f in flags] == ["active-acne", "prep-too-close", "retinoid-stop"]
     assert flags[0]["fields"] == {"active_acne": True}
     ruleset = app.extensions["rules"]
     assert row["rules_version"] == ruleset.version
@@ -61,6 +62,7 @@ def test_a_rule_that_fails_while_judging_still_stores_the_submission(tmp_path, c
         (ROOT / "rules.yaml").read_text()
         + """
 - id: broken-at-runtime
+  title: Broken at runtime
   when: age / 0 > 1
   severity: prep
   staff: never shown

@@ -86,7 +86,11 @@ def find_draft(db: sqlite_utils.Database, token: str | None, keep_hours: int) ->
 
 
 def save_answers(
-    db: sqlite_utils.Database, draft_id: int, values: dict[str, Any], qn: Questionnaire
+    db: sqlite_utils.Database,
+    draft_id: int,
+    values: dict[str, Any],
+    qn: Questionnaire,
+    today: dt.date | None = None,
 ) -> dict[str, Any]:
     """Merge a step's answers into the draft at once; questions now hidden are cleared."""
     with transaction(db):
@@ -96,7 +100,7 @@ def save_answers(
         if row is None:
             return {}
         answers = {**json.loads(row[0]), **values}
-        answers = {k: v for k, v in qn.normalize(answers).items() if v is not None}
+        answers = {k: v for k, v in qn.normalize(answers, today).items() if v is not None}
         db.execute(
             "UPDATE submissions SET answers = ?, updated_at = ? WHERE id = ?",
             [json.dumps(answers), now(), draft_id],
@@ -167,11 +171,12 @@ def submit(
         draft = find_draft(db, token, keep_hours)
         if draft is None:
             return None
-        answers = qn.normalize({**draft.answers, **final})
-        errors = qn.validate(answers, today)
-        if errors:
-            raise InvalidAnswers(errors)
-        _store(db, draft.id, answers, qn, ruleset, today, scoped_submit_key(token, submit_key))
+        checked = qn.check_answers({**draft.answers, **final}, today)
+        if checked.errors:
+            raise InvalidAnswers(checked.errors)
+        _store(
+            db, draft.id, checked.answers, qn, ruleset, today, scoped_submit_key(token, submit_key)
+        )
         return draft.id
 
 
@@ -183,14 +188,12 @@ def import_answers(
     today: dt.date,
     submitted_at: str | None = None,
 ) -> int:
-    """Create a submitted submission from an answers object (the wizard's validation)."""
-    if not isinstance(raw, dict):
-        raise InvalidAnswers({"(file)": "expected a JSON object of answers by question id"})
-    errors = {qid: f"{qid}: not a question of this questionnaire" for qid in qn.unknown_ids(raw)}
-    answers = qn.normalize(raw)
-    errors.update(qn.validate(answers, today))
-    if errors:
-        raise InvalidAnswers(errors)
+    """Create a submitted submission from an answers object, checked as the wizard checks
+    them (`Questionnaire.check_answers`, which `rules evaluate` uses too)."""
+    checked = qn.check_answers(raw, today)
+    if checked.errors:
+        raise InvalidAnswers(checked.errors)
+    answers = checked.answers
     stamp = submitted_at or now()
     with transaction(db):
         cur = db.execute(

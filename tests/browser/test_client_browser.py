@@ -33,8 +33,10 @@ def test_a_client_on_a_phone_completes_it_by_tapping_and_typing(server, phone):
     done = phone.inner_text("main")
     assert "your answers were sent" in done
     assert "retinol" in done.lower()  # the retinoid-stop instruction
+    # Version 2: the appointment is a week away, too soon to stop retinol 2 weeks before it.
+    assert "Please call the clinic" in done
     status, saved, outcome = stored(server)[0]
-    assert status == "submitted" and outcome == "prep"
+    assert status == "submitted" and outcome == "review"
     assert json.loads(saved)["full_name"] == "Zoë Phone"
 
 

@@ -13,14 +13,22 @@
     var summary = document.getElementById("error-summary");
     if (summary) { summary.focus(); }
 
-    // Reveal show-if questions as soon as their condition holds (the server decides too).
+    // Reveal show-if questions as soon as their condition holds (the server decides too):
+    // {"cold_sores": "yes"} when that answer is chosen, {"treatment_areas": {"includes":
+    // "other"}} when that box is ticked.
     var dependents = document.querySelectorAll("[data-show-if]");
+    function isChecked(name, value) {
+      var checked = document.querySelectorAll('input[name="' + name + '"]:checked');
+      return Array.prototype.some.call(checked, function (input) {
+        return input.value === value;
+      });
+    }
     function refresh() {
       dependents.forEach(function (el) {
         var cond = JSON.parse(el.getAttribute("data-show-if"));
         var shown = Object.keys(cond).every(function (name) {
-          var checked = document.querySelector('input[name="' + name + '"]:checked');
-          return checked && checked.value === cond[name];
+          var want = cond[name];
+          return isChecked(name, want && typeof want === "object" ? want.includes : want);
         });
         el.hidden = !shown;
       });
