@@ -8,9 +8,11 @@ functions as real submissions, and some older ones carry a demo provider's decis
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 
 from .questionnaire import Questionnaire
+from .rules import Evaluation
 from .staff import accounts
 from .store import decisions, now, transaction
 from .store import staff as staff_store
@@ -61,15 +63,45 @@ def _answers(qn: Questionnaire, baseline: dict, rng: random.Random, today: dt.da
     return a
 
 
-def _with_name(qn: Questionnaire, answers: dict, name: str, appointment: str | None) -> dict:
+def _with_name(qn: Questionnaire, answers: dict, name: str) -> dict:
     """The answers as this client gave them: the name everywhere it is asked (signatures)."""
     named = {**answers, qn.identity.name: name}
     for q in qn.questions.values():
         if q.matches == qn.identity.name:
             named[q.id] = name
-    if qn.identity.appointment_date:
-        named[qn.identity.appointment_date] = appointment
     return named
+
+
+def _moved(day: str | None, days: int) -> str | None:
+    return (dt.date.fromisoformat(day) + dt.timedelta(days=days)).isoformat() if day else day
+
+
+class _Judged:
+    """An answer set judged once on a reference day, then given to rows answered on other
+    days: every date in it (the birth date, the appointment, what a flag read, the day it
+    was judged) moves with the row's day, so each row is stored exactly as judging it on
+    its own day would store it (`rules diff` re-judges them so)."""
+
+    def __init__(self, qn: Questionnaire, answers: dict, evaluation):
+        self.answers, self.evaluation = answers, evaluation
+        self.dates = [q.id for q in qn.questions.values() if q.type == "date"]
+        self.flags = json.dumps(evaluation.flags)
+        self.dated = "judged_on" in self.flags or any(
+            qid in flag.get("fields", {}) for flag in evaluation.flags for qid in self.dates
+        )
+
+    def on(self, days: int):
+        """(answers, flags) as if answered `days` after the reference day."""
+        answers = {**self.answers, **{q: _moved(self.answers.get(q), days) for q in self.dates}}
+        if not self.dated:
+            return answers, self.evaluation.flags
+        flags = json.loads(self.flags)
+        for flag in flags:
+            if "judged_on" in flag:
+                flag["judged_on"] = _moved(flag["judged_on"], days)
+            for qid in set(flag.get("fields", {})) & {*self.dates, "today"}:
+                flag["fields"][qid] = _moved(flag["fields"][qid], days)
+        return answers, flags
 
 
 def _provider(db) -> dict:
@@ -86,7 +118,10 @@ def seed(db, qn: Questionnaire, ruleset, count: int, rng: random.Random, today: 
     pool = []
     for _ in range(min(300, max(count, 1))):
         answers = _answers(qn, ruleset.baseline, rng, today)
-        pool.append((answers, ruleset.evaluate(answers, today)))
+        if qn.identity.appointment_date and rng.random() < 0.7:
+            ahead = dt.timedelta(days=rng.randint(1, 30))
+            answers[qn.identity.appointment_date] = (today + ahead).isoformat()
+        pool.append(_Judged(qn, answers, ruleset.evaluate(answers, today)))
     moment = dt.datetime.now(dt.UTC).replace(microsecond=0)
     decided = []
     with transaction(db):
@@ -96,16 +131,12 @@ def seed(db, qn: Questionnaire, ruleset, count: int, rng: random.Random, today: 
 
         def rows():
             for number in range(count):
-                answers, evaluation = rng.choice(pool)
+                judged = rng.choice(pool)
                 name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
                 submitted = moment - dt.timedelta(seconds=rng.randint(60, 30 * 86400))
-                local_day = submitted.astimezone().date()
-                appointment = (
-                    (local_day + dt.timedelta(days=rng.randint(1, 30))).isoformat()
-                    if rng.random() < 0.7
-                    else None
-                )
-                answers = _with_name(qn, answers, name, appointment)
+                answers, flags = judged.on((submitted.astimezone().date() - today).days)
+                evaluation = Evaluation(ruleset.version, judged.evaluation.outcome, flags)
+                answers = _with_name(qn, answers, name)
                 row = store.submitted_row(answers, qn, evaluation, submitted.isoformat())
                 row.update(id=first_id + number, created_at=row["submitted_at"])
                 if submitted < moment - dt.timedelta(days=3) and rng.random() < 0.5:

@@ -192,7 +192,7 @@ class Question:
 
     @property
     def shown_when(self) -> str:
-        """When the question is asked, in words: 'cold_sores is true'."""
+        """When the question is asked, in words: 'some_question is true'."""
         return " and ".join(c.describe() for c in self.conditions)
 
     def display(self, value: Any, long_dates: bool = False) -> str:

@@ -169,8 +169,8 @@ def described_by(question, field) -> str:
 
 
 def show_if_json(question) -> str:
-    """A question's show_if as the values its fields post, for the reveal script: {"cold_sores":
-    "yes"} (a field's value) or {"treatment_areas": {"includes": "other"}} (a checked box).
+    """A question's show_if as the values its fields post, for the reveal script: {"a_question":
+    "yes"} (a field's value) or {"a_list": {"includes": "a_choice"}} (a checked box).
     Empty when the page has nothing to watch (an age condition): the server decides alone."""
     reveals = [condition.reveal() for condition in question.conditions]
     if not reveals or None in reveals:

@@ -12,7 +12,7 @@ import sqlite3
 import subprocess
 
 import pytest
-from helpers import rows, valid_answers
+from helpers import TEST_SETTINGS, rows, valid_answers
 
 from screening import create_app
 from screening.store import errors as store_errors
@@ -62,7 +62,13 @@ def app(disk):
     database = disk.path / "screening.db"
     init_db(database)
     return create_app(
-        {"TESTING": True, "SECRET_KEY": "k", "DATABASE": str(database), "HEALTH_PROBE_SECONDS": 0}
+        {
+            **TEST_SETTINGS,
+            "TESTING": True,
+            "SECRET_KEY": "k",
+            "DATABASE": str(database),
+            "HEALTH_PROBE_SECONDS": 0,
+        }
     )
 
 

@@ -96,15 +96,16 @@ def test_rules_that_fire_more_or_less_and_the_outcome_table(runner, app, submitt
     path = rules_file(tmp_path, change)
     report = json.loads(diff(runner, path, "--json"))
     assert report["judged"] == 4 and report["changed"] == 2
+    # Version 2 has no rule that fires for everyone: a client nothing flags is clear.
     assert {(o["old"], o["new"]): o["count"] for o in report["outcomes"]} == {
         ("refer", "refer"): 1,
-        ("review", "prep"): 1,
+        ("review", "clear"): 1,
         ("review", "defer"): 1,
-        ("prep", "prep"): 1,
+        ("clear", "clear"): 1,
     }
     assert [(c["old"], c["new"], c["examples"]) for c in report["outcome_changes"]] == [
         ("review", "defer", [cold]),
-        ("review", "prep", [smoker]),
+        ("review", "clear", [smoker]),
     ]
     assert [(r["id"], r["before"], r["after"], r["change"]) for r in report["rules"]] == [
         ("cold-sore-wait", 0, 1, 1),

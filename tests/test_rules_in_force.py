@@ -16,7 +16,7 @@ import time
 
 import pytest
 import requests
-from helpers import PASSWORD, make_user, rows, valid_answers
+from helpers import PASSWORD, TEST_SETTINGS, make_user, rows, valid_answers
 from stored import content, persona
 from stored import rows as stored_rows
 from visitor import Client, Staff
@@ -27,6 +27,7 @@ from screening.store import init_db
 
 ADDED = """
 - id: ops-added-while-running
+  title: Added while running
   when: true
   severity: prep
   staff: Added while the app was running.
@@ -58,6 +59,7 @@ def app(tmp_path, rules_file):
     init_db(database)
     return create_app(
         {
+            **TEST_SETTINGS,
             "TESTING": True,
             "SECRET_KEY": "k",
             "DATABASE": str(database),
@@ -160,7 +162,9 @@ def test_under_gunicorn_every_worker_takes_up_the_edit(gunicorn, rules_file):
     time.sleep(1.5)
     staff = Staff(server.url, timeout=30)
     make_user(
-        create_app({"SECRET_KEY": "k", "DATABASE": str(server.database)}), "ops", "front_desk"
+        create_app({**TEST_SETTINGS, "SECRET_KEY": "k", "DATABASE": str(server.database)}),
+        "ops",
+        "front_desk",
     )
     assert staff.log_in("ops", PASSWORD).status_code == 302
     for _ in range(4):  # each request may reach either worker: every one shows it

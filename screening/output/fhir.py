@@ -101,11 +101,46 @@ def question_item(q: Question, qn: Questionnaire) -> dict:
         item["maxLength"] = q.max_length
     if q.choices:
         item["answerOption"] = [{"valueCoding": coding(q, c.id)} for c in q.choices]
-    if q.show_if:
+    if any(c.test == "under" for c in q.conditions):
+        # An age is no answer to compare with: SDC's enableWhenExpression (FHIRPath), which
+        # replaces enableWhen (the two may not stand together), holds every condition.
+        item["extension"] = [
+            {
+                "url": ENABLE_WHEN_EXPRESSION,
+                "valueExpression": {"language": "text/fhirpath", "expression": expression(q, qn)},
+            }
+        ]
+    elif q.show_if:
         item["enableWhen"] = enable_when(q, qn)
         if len(item["enableWhen"]) > 1:
             item["enableBehavior"] = "all"  # show_if asks every condition at once
     return item
+
+
+ENABLE_WHEN_EXPRESSION = (
+    "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"
+)
+
+
+def expression(q: Question, qn: Questionnaire) -> str:
+    """`show_if` as one FHIRPath expression over the response being filled in."""
+    parts = []
+    for c in q.conditions:
+        answer = f"%resource.repeat(item).where(linkId='{c.reads}').answer.value"
+        if c.test == "under":  # younger than N years: born after the day N years ago
+            parts.append(f"({answer} > today() - {int(c.value)} years)")
+        elif c.test == "includes":
+            parts.append(f"({answer}.code contains '{c.value}')")
+        elif isinstance(c.value, bool):
+            parts.append(f"({answer} = {str(c.value).lower()})")
+        elif qn.questions[c.reads].type == "choice":
+            parts.append(f"({answer}.code = '{c.value}')")
+        else:
+            raise FhirMappingError(
+                f"question {q.id}: show_if {c.describe()} has no FHIRPath form yet "
+                "(add one to expression in screening/output/fhir.py)"
+            )
+    return " and ".join(parts)
 
 
 def enable_when(q: Question, qn: Questionnaire) -> list[dict]:
