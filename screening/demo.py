@@ -29,8 +29,11 @@ LAST = ["García", "Smith", "Nguyen", "Müller", "O'Brien", "Kowalski", "Rossi",
         "Ahmed", "López", "Walker", "Fischer"]  # fmt: skip
 NOTES = ["Nervous about the pain.", "Prefer morning appointments.",
          "I had a reaction to a peel once.", "Wedding in 3 months!"]  # fmt: skip
-# How often an answer strays from the neutral one (the rules' baseline).
-RISK = 0.012
+# How often an answer strays from the neutral one (the rules' baseline): a yes/no answer
+# rarely; a choice more often (how recently a product was used, a skin type: the everyday
+# variety behind the pre-care instructions).
+RISK = 0.024
+CHOICE_RISK = 0.08
 DEMO_PROVIDER = "demo-provider"
 
 
@@ -38,7 +41,8 @@ def _answers(qn: Questionnaire, baseline: dict, rng: random.Random, today: dt.da
     """One plausible, valid answer set: mostly the neutral answers, sometimes not."""
     a = dict(baseline)
     for q in qn.questions.values():
-        if q.must_be_true or q.matches or rng.random() >= RISK * 2:
+        risk = CHOICE_RISK if q.type == "choice" else RISK
+        if q.must_be_true or q.matches or rng.random() >= risk:
             continue
         if q.type == "boolean":
             a[q.id] = not a.get(q.id)
@@ -49,7 +53,7 @@ def _answers(qn: Questionnaire, baseline: dict, rng: random.Random, today: dt.da
             a[q.id] = rng.sample(list(q.choice_ids), count)
         elif q.type == "longtext":
             a[q.id] = rng.choice(NOTES)
-    age = rng.choice([17, *range(22, 75)])
+    age = rng.choice([16, 17, *range(22, 75)])  # a few minors, who name a guardian
     born = today - dt.timedelta(days=age * 365 + rng.randint(10, 300))
     a[qn.identity.date_of_birth] = born.isoformat()
     a = qn.normalize(a, today)
