@@ -94,7 +94,7 @@ class NameSearchForm(FlaskForm):
     browser history and access logs."""
 
     q = StringField(
-        "Client name",
+        "Client name or reference",
         validators=[Optional(), Length(max=100)],
         render_kw={"type": "search", "autocomplete": "off"},
     )

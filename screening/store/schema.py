@@ -157,6 +157,14 @@ def _append_only(db: sqlite_utils.Database) -> None:
             )
 
 
+@migrations(name="0004_client_reference")
+def _client_reference(db: sqlite_utils.Database) -> None:
+    # A short random code the client quotes at the front desk (shown on the done page):
+    # never the row id, never anything from the answers. Older rows have none.
+    db["submissions"].add_column("reference", str)
+    db["submissions"].create_index(["reference"], unique=True, index_name="idx_reference")
+
+
 def init_db(path: str | Path) -> None:
     """Create or upgrade the schema; safe to run any number of times."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
