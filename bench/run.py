@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))  # a standalone script: run from a checkout withou
 sys.path.insert(0, str(ROOT / "tests"))
 
 import requests
-from helpers import csrf_token, form_data, valid_answers
+from helpers import csrf_token, form_data, revision, valid_answers
 from live import Server
 
 from screening import questionnaire
@@ -151,13 +151,21 @@ def prepare_client(base: str, qn: questionnaire.Questionnaire) -> dict:
         timeout=10,
     )
     assert response.status_code == 302, response.status_code
+    section = next(s for s in qn.steps if s.id == "about")
+    answers = form_data(section.step_questions, valid_answers())
+    # Save the step once: a form carries the revision of the answers it shows, and posting
+    # the same answers again keeps it, so every benchmarked post is a real save.
+    page = http.get(base + "/step/about", timeout=10)
+    first = {**answers, "csrf_token": csrf_token(page.text), "rev": revision(page.text)}
+    saved = http.post(base + "/step/about", data=first, allow_redirects=False, timeout=10)
+    assert saved.status_code == 302 and saved.location.endswith("/step/skin"), saved.location
     page = http.get(base + "/step/about", timeout=10)
     assert page.status_code == 200, page.status_code
     cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
-    section = next(s for s in qn.steps if s.id == "about")
     body = {
-        **form_data(section.step_questions, valid_answers()),
+        **answers,
         "csrf_token": csrf_token(page.text),
+        "rev": revision(page.text),
         "nav": "next",
     }
     return {"cookie": cookie, "body": urlencode(body, doseq=True), "http": http}
@@ -332,6 +340,7 @@ def filled_draft(base: str, qn) -> dict:
         data = {
             **form_data(section.step_questions, answers),
             "csrf_token": csrf_token(page.text),
+            "rev": revision(page.text),
             "nav": "next",
         }
         response = http.post(
@@ -348,6 +357,7 @@ def filled_draft(base: str, qn) -> dict:
         "signature": answers["full_name"],
         "submit_key": key.group(1),
         "csrf_token": csrf_token(review.text),
+        "rev": revision(review.text),
     }
     return {"http": http, "data": data}
 

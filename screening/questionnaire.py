@@ -18,6 +18,12 @@ import yaml
 
 TYPES = ("boolean", "choice", "multi", "text", "longtext", "date")
 MAX_LENGTH = {"text": 200, "longtext": 2000}
+# `format:` of a text question: what its answer must look like beyond plain text.
+FORMATS = ("phone",)
+# A phone number as people write it: digits, spaces, + - ( ); E.164 allows at most 15
+# digits, and fewer than 7 is no number a clinic can call back.
+_PHONE = re.compile(r"[0-9 +\-()]+")
+PHONE_DIGITS = (7, 15)
 _QUESTION_KEYS = {
     "id",
     "type",
@@ -35,6 +41,7 @@ _QUESTION_KEYS = {
     "autocomplete",
     "inputmode",
     "on_review",
+    "format",
 }
 # Control characters other than tab/newline are never valid in typed text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -160,6 +167,7 @@ class Question:
     autocomplete: str | None = None
     inputmode: str | None = None
     on_review: bool = False
+    format: str | None = None
     matches_name: str = ""  # the name of the question `matches` points at
 
     @property
@@ -265,6 +273,8 @@ class Question:
                 f"{self.name}: please remove the hidden formatting characters "
                 "(such as text direction marks)."
             )
+        if self.format == "phone":
+            return self._check_phone(value)
         if self.matches and not same_name(value, answers.get(self.matches)):
             expected = " ".join(str(answers.get(self.matches) or "").split())
             return f"{self.name}: please type your name exactly as in “{self.matches_name}”" + (
@@ -273,6 +283,15 @@ class Question:
         return None
 
     _check_longtext = _check_text
+
+    def _check_phone(self, value: str) -> str | None:
+        if not _PHONE.fullmatch(value):
+            return f"{self.name}: please use only digits, spaces and + - ( )."
+        digits = sum(c.isdigit() for c in value)
+        low, high = PHONE_DIGITS
+        if not low <= digits <= high:
+            return f"{self.name}: please check the number: it needs {low} to {high} digits."
+        return None
 
     def _check_date(self, value, answers, today):
         day = parse_date(value)
@@ -653,6 +672,12 @@ def _question(raw: Any, sid: str, fail) -> Question:
             fail(where, "two choices have the same label: the client could not tell them apart")
     elif choices:
         fail(where, f"a {qtype} question cannot have choices")
+    fmt = raw.get("format")
+    if fmt is not None and (qtype != "text" or fmt not in FORMATS):
+        fail(
+            where,
+            f"format '{fmt}' is not known for a {qtype} question (text: {', '.join(FORMATS)})",
+        )
     show_if = raw.get("show_if") or {}
     if not isinstance(show_if, dict):
         fail(
@@ -678,4 +703,5 @@ def _question(raw: Any, sid: str, fail) -> Question:
         autocomplete=raw.get("autocomplete"),
         inputmode=raw.get("inputmode"),
         on_review=bool(raw.get("on_review")),
+        format=fmt,
     )

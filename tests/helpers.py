@@ -96,6 +96,13 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
+def revision(html: str) -> str:
+    """The revision of the answers a step or review page was rendered from (its `rev`)."""
+    match = re.search(r'name="rev" value="([^"]*)"', html)
+    assert match, "no revision on the page"
+    return match.group(1)
+
+
 class Wizard:
     """Drive the client wizard through the test client as a browser would."""
 
@@ -105,17 +112,28 @@ class Wizard:
 
     def start(self):
         page = self.client.get("/")
+        if "Continue my answers" in page.text:  # a draft on this device: "Not me: start again"
+            confirm = self.client.get("/start-over")
+            self.client.post("/start-over", data={"csrf_token": csrf_token(confirm.text)})
+            page = self.client.get("/")
         response = self.client.post("/start", data={"csrf_token": csrf_token(page.text)})
         assert response.status_code == 302
         return response
 
-    def post_step(self, section_id: str, answers: dict, nav: str = "next", **extra):
+    def post_step(
+        self, section_id: str, answers: dict, nav: str = "next", follow: bool = False, **extra
+    ):
+        """Post a step as its page would; `follow` to get the page the post leads to (a
+        step with errors is shown by the GET its post redirects to)."""
         page = self.client.get(f"/step/{section_id}")
-        assert page.status_code == 200, page.status_code
+        # 422: the step still shows the errors of its last post (Post/Redirect/Get).
+        assert page.status_code in (200, 422), page.status_code
         section = next(s for s in self.qn.steps if s.id == section_id)
         data = form_data(section.step_questions, answers)
-        data.update({"csrf_token": csrf_token(page.text), "nav": nav, **extra})
-        return self.client.post(f"/step/{section_id}", data=data)
+        data.update(
+            {"csrf_token": csrf_token(page.text), "rev": revision(page.text), "nav": nav, **extra}
+        )
+        return self.client.post(f"/step/{section_id}", data=data, follow_redirects=follow)
 
     def walk(self, answers: dict):
         self.start()
@@ -124,15 +142,21 @@ class Wizard:
             assert response.status_code == 302, (section.id, response.text[:3000])
         return response
 
-    def submit(self, answers: dict):
+    def submit(self, answers: dict, follow: bool = False):
         page = self.client.get("/review")
-        assert page.status_code == 200
+        assert page.status_code in (200, 422), page.status_code  # 422: its last errors
         key = re.search(r'name="submit_key"[^>]*value="([^"]*)"', page.text) or re.search(
             r'id="submit_key"[^>]*value="([^"]*)"', page.text
         )
         data = form_data(self.qn.review_questions, answers)
-        data.update({"csrf_token": csrf_token(page.text), "submit_key": key.group(1)})
-        return self.client.post("/review", data=data)
+        data.update(
+            {
+                "csrf_token": csrf_token(page.text),
+                "submit_key": key.group(1),
+                "rev": revision(page.text),
+            }
+        )
+        return self.client.post("/review", data=data, follow_redirects=follow)
 
 
 PASSWORD = "correct horse battery staple"

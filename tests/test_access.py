@@ -14,7 +14,7 @@ import zlib
 from types import SimpleNamespace
 
 import pytest
-from helpers import csrf_token, form_data, valid_answers
+from helpers import csrf_token, form_data, revision, valid_answers
 from itsdangerous import URLSafeTimedSerializer
 
 VICTIM = valid_answers(
@@ -154,7 +154,9 @@ def review_post(wizard, client, answers, submit_key=None):
     page = client.get("/review")
     key = submit_key or re.search(r'name="submit_key"[^>]*value="([^"]*)"', page.text).group(1)
     data = form_data(wizard.qn.review_questions, answers)
-    data.update({"csrf_token": csrf_token(page.text), "submit_key": key})
+    data.update(
+        {"csrf_token": csrf_token(page.text), "submit_key": key, "rev": revision(page.text)}
+    )
     return data
 
 

@@ -326,6 +326,16 @@ BROKEN = [
         GOOD.replace('label: "A"', "label: Yes"),
         "question a: 'label' must be text",
     ),
+    (
+        "a format the loader does not know",
+        GOOD.replace('label: "Name", required: true', 'label: "Name", format: email'),
+        "question n: format 'email' is not known for a text question (text: phone)",
+    ),
+    (
+        "a phone format on a yes/no question",
+        GOOD.replace('label: "A"}', 'label: "A", format: phone}'),
+        "question a: format 'phone' is not known for a boolean question",
+    ),
 ]
 
 
@@ -379,3 +389,40 @@ def test_every_choice_reads_as_its_own_words_on_the_step_pages(wizard, client):
         "Yes, less than 6 months ago",
     ):
         assert label in page
+
+
+PHONES = [
+    # (typed, accepted)
+    ("555 0100", True),
+    ("+44 (0)20 7946-0000", True),
+    ("(603) 555-0142", True),
+    ("+1 603 555 0142", True),
+    ("abc", False),  # issue 15, finding 9
+    ("555 0100 ext 2", False),
+    ("555.0100", False),
+    ("+1 603 555 0142 / 0143", False),
+    ("12345", False),  # too few digits to call back
+    ("1234567890123456", False),  # more than E.164's 15
+]
+
+
+@pytest.mark.parametrize("typed, accepted", PHONES)
+def test_a_phone_number_is_digits_spaces_and_plus_minus_brackets(typed, accepted):
+    """`format: phone` in questionnaire.yaml, checked by Question.check (wizard and import)."""
+    qn = load(ROOT / "questionnaire.yaml")
+    phone = next(q for q in qn.questions.values() if q.format == "phone")
+    assert phone.id == qn.identity.phone
+    message = phone.check(typed, {}, dt.date(2026, 1, 15))
+    assert (message is None) is accepted, message
+    if not accepted:
+        assert message.startswith("Mobile phone: please")
+
+
+def test_the_wizard_refuses_a_phone_of_letters_with_a_field_error(wizard, client, app):
+    wizard.start()
+    page = wizard.post_step("about", valid_answers(phone="abc"), follow=True)
+    assert page.status_code == 422
+    assert "Mobile phone: please use only digits, spaces and + - ( )." in page.text
+    assert 'id="phone-error"' in page.text and 'value="abc"' in page.text  # shown back
+    saved = wizard.post_step("about", valid_answers(phone="+1 (603) 555-0142"))
+    assert saved.status_code == 302 and saved.location.endswith("/step/skin")

@@ -277,6 +277,8 @@ def _value(question):
         if question.not_future:
             return st.dates(dt.date(1920, 1, 1), TODAY).map(dt.date.isoformat)
         return st.dates(TODAY, dt.date(2030, 12, 31)).map(dt.date.isoformat)
+    if question.format == "phone":
+        return st.from_regex(r"\+?[0-9]{3}[0-9 ()-]{0,8}[0-9]{4}", fullmatch=True)
     text = st.text(st.characters(codec="utf-8", categories=("L", "N", "Zs", "P")), max_size=40)
     return text.filter(str.strip)
 

@@ -69,7 +69,8 @@ class Visitor:
     def form(self, path: str) -> tuple[requests.Response, dict[str, str]]:
         """Open a page and read its hidden fields, as a browser rendering the form would."""
         page = self.get(path)
-        assert page.status_code == 200, (path, page.status_code)
+        # 422: a page still showing the errors of its last post (Post/Redirect/Get).
+        assert page.status_code in (200, 422), (path, page.status_code)
         return page, hidden_fields(page.text)
 
     def copy_session(self) -> requests.Session:

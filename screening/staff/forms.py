@@ -101,7 +101,7 @@ class NameSearchForm(TextOnlyForm):
     browser history and access logs."""
 
     q = StringField(
-        "Client name",
+        "Client name or reference",
         validators=[Optional(), Length(max=100)],
         render_kw={"type": "search", "autocomplete": "off"},
     )

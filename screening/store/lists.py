@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from .db import local_midnight_utc
+from .submissions import normalize_reference
 
 PAGE_SIZE = 50
 SQLITE_MAX = 2**63 - 1  # SQLite's largest integer; Python's have no limit
 ORDER = "outcome_rank, submitted_at, id"
 COLUMNS = (
     "id, client_name, date_of_birth, submitted_at, appointment_date, day, outcome, "
-    "flag_count, decision, "
+    "flag_count, decision, reference, "
     # the date of a current "defer until" decision (the latest decision's)
     "(SELECT d.defer_until FROM decisions d WHERE d.submission_id = submissions.id "
     "ORDER BY d.at DESC, d.id DESC LIMIT 1) AS defer_until"
@@ -40,6 +41,17 @@ def name_match(text: str) -> str | None:
     """An FTS5 query matching names with words starting with each typed word."""
     words = re.findall(r"\w+", text or "")
     return " ".join(f'"{w}"*' for w in words[:5]) or None
+
+
+def name_filter(text: str | None) -> tuple[str | None, list]:
+    """The WHERE clause finding a typed name, or the reference code the client was given on
+    the done page, and its parameters; (None, []) when nothing was typed."""
+    match = name_match(text)
+    by_name = "id IN (SELECT rowid FROM names_fts WHERE names_fts MATCH ?)"
+    reference = normalize_reference(text)
+    if reference:
+        return f"(reference = ? OR {by_name})", [reference, match]
+    return (by_name, [match]) if match else (None, [])
 
 
 def _key(row: dict) -> str:
@@ -79,10 +91,10 @@ def queue_where(
     if until:
         where.append("submitted_at < ?")
         params.append(local_midnight_utc(until + dt.timedelta(days=1)))
-    match = name_match(name)
-    if match:
-        where.append("id IN (SELECT rowid FROM names_fts WHERE names_fts MATCH ?)")
-        params.append(match)
+    found, found_params = name_filter(name)
+    if found:
+        where.append(found)
+        params.extend(found_params)
     return where, params
 
 
@@ -130,10 +142,10 @@ def queue(
 def day_clients(db: sqlite_utils.Database, day: dt.date, name: str | None = None) -> list[dict]:
     """A date's clients (by appointment date, else submission date), by name."""
     where, params = ["status = 'submitted'", "day = ?"], [day.isoformat()]
-    match = name_match(name)
-    if match:
-        where.append("id IN (SELECT rowid FROM names_fts WHERE names_fts MATCH ?)")
-        params.append(match)
+    found, found_params = name_filter(name)
+    if found:
+        where.append(found)
+        params.extend(found_params)
     return list(
         db.query(
             f"SELECT {COLUMNS} FROM submissions WHERE {' AND '.join(where)} ORDER BY name_key, id",
@@ -147,14 +159,14 @@ def name_on_other_days(
 ) -> list[dict]:
     """Clients matching a name on dates other than `day`, nearest dates first: the front
     desk searched the wrong day (a client who booked for another date, or came early)."""
-    match = name_match(name)
-    if not match:
+    found, found_params = name_filter(name)
+    if not found:
         return []
     return list(
         db.query(
             f"SELECT {COLUMNS} FROM submissions WHERE status = 'submitted' AND day != ? "
-            "AND id IN (SELECT rowid FROM names_fts WHERE names_fts MATCH ?) "
+            f"AND {found} "
             "ORDER BY abs(julianday(day) - julianday(?)), day, name_key LIMIT ?",
-            [day.isoformat(), match, day.isoformat(), limit],
+            [day.isoformat(), *found_params, day.isoformat(), limit],
         )
     )

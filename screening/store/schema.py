@@ -157,6 +157,14 @@ def _append_only(db: sqlite_utils.Database) -> None:
             )
 
 
+@migrations(name="0004_client_reference")
+def _client_reference(db: sqlite_utils.Database) -> None:
+    # A short random code the client quotes at the front desk (shown on the done page):
+    # never the row id, never anything from the answers. Older rows have none.
+    db["submissions"].add_column("reference", str)
+    db["submissions"].create_index(["reference"], unique=True, index_name="idx_reference")
+
+
 @migrations(name="0005_security")
 def _security(db: sqlite_utils.Database) -> None:
     # Two-factor sign-in: the TOTP secret (a pending one while the user enrols), the last

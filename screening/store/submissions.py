@@ -24,6 +24,11 @@ from .db import ago, local_day, now, transaction
 # the first result; later, a replayed cookie reaches nothing.
 REPLAY_MINUTES = 10
 
+# A client's reference code: six characters a person can read out and type back without
+# mixing them up (no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G, U/V), shown as two groups of three.
+REFERENCE_ALPHABET = "ACDEFHJKMNPRTVWXY34679"
+REFERENCE_LENGTH = 6
+
 
 class InvalidAnswers(Exception):
     """The answers as a whole are not valid; `errors` maps question ids to messages."""
@@ -38,6 +43,13 @@ class Draft:
     id: int
     answers: dict[str, Any]
     updated_at: str
+
+    @property
+    def revision(self) -> str:
+        """Names the answers a page was rendered from: a form posted with another revision
+        was made from older answers, and must not overwrite the ones saved since."""
+        text = json.dumps(self.answers, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def hash_token(token: str) -> str:
@@ -222,9 +234,29 @@ def _store(
         keep_rules_version(db, ruleset, stamp)
     row = submitted_row(answers, qn, evaluation, stamp)
     row["submit_key"] = submit_key
+    row["reference"] = new_reference(db)
     columns = ", ".join(f"{name} = ?" for name in row)
     db.execute(f"UPDATE submissions SET {columns} WHERE id = ?", [*row.values(), submission_id])
     appointments.on_submitted(db, submission_id)  # its appointment, by link or by name
+
+
+def new_reference(db) -> str:
+    """A reference code no other submission has (call inside the storing transaction)."""
+    while True:
+        code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+        code = f"{code[:3]}-{code[3:]}"
+        taken = db.execute("SELECT 1 FROM submissions WHERE reference = ?", [code]).fetchone()
+        if taken is None:
+            return code
+
+
+def normalize_reference(text: str | None) -> str | None:
+    """A reference code as stored ("K7Q-4MX") from what someone typed ("k7q 4mx"), or None
+    when the text cannot be one."""
+    compact = "".join(str(text or "").upper().split()).replace("-", "")
+    if len(compact) != REFERENCE_LENGTH or any(c not in REFERENCE_ALPHABET for c in compact):
+        return None
+    return f"{compact[:3]}-{compact[3:]}"
 
 
 def keep_rules_version(db, ruleset, stamp: str) -> None:
