@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from helpers import TODAY, csrf_token, form_data, valid_answers
+from helpers import TODAY, csrf_token, form_data, revision, valid_answers
 
 DOB = "1983-11-05"
 
@@ -59,7 +59,7 @@ def post_step(client, qn, section, answers: dict):
     page = client.get(f"/step/{section.id}")
     assert page.status_code == 200, page.status_code
     data = form_data(section.step_questions, answers)
-    data.update({"csrf_token": csrf_token(page.text), "nav": "next"})
+    data.update({"csrf_token": csrf_token(page.text), "rev": revision(page.text), "nav": "next"})
     return client.post(f"/step/{section.id}", data=data)
 
 
@@ -70,7 +70,13 @@ def submit_review(client, qn, answers: dict):
         r'id="submit_key"[^>]*value="([^"]*)"', page.text
     )
     data = form_data(qn.review_questions, answers)
-    data.update({"csrf_token": csrf_token(page.text), "submit_key": key.group(1)})
+    data.update(
+        {
+            "csrf_token": csrf_token(page.text),
+            "submit_key": key.group(1),
+            "rev": revision(page.text),
+        }
+    )
     return client.post("/review", data=data)
 
 

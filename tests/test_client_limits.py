@@ -30,7 +30,9 @@ def limited_app(tmp_path, **limits):
     )
 
 
-def start(client, address: str):
+def start(app, address: str):
+    """A new device (a client of its own) at this address starts the questionnaire."""
+    client = app.test_client()
     page = client.get("/", environ_base={"REMOTE_ADDR": address})
     return client.post(
         "/start", data={"csrf_token": csrf_token(page.text)}, environ_base={"REMOTE_ADDR": address}
@@ -44,14 +46,13 @@ def test_generous_limits_by_default(tmp_path):
 
 def test_drafts_started_per_address_and_hour_are_limited_politely(tmp_path):
     app = limited_app(tmp_path, CLIENT_STARTS_PER_HOUR=3)
-    client = app.test_client()
-    statuses = [start(client, "203.0.113.9").status_code for _ in range(5)]
+    statuses = [start(app, "203.0.113.9").status_code for _ in range(5)]
     assert statuses == [302, 302, 302, 429, 429]
-    refused = start(client, "203.0.113.9")
+    refused = start(app, "203.0.113.9")
     assert "Please wait a little" in refused.text and "ask the front desk" in refused.text
     assert 0 < int(refused.headers["Retry-After"]) <= 3600
     assert "Traceback" not in refused.text
-    assert start(client, "198.51.100.4").status_code == 302  # another address
+    assert start(app, "198.51.100.4").status_code == 302  # another address
     drafts = rows(app, "SELECT count(*) AS n FROM submissions WHERE status = 'draft'")
     assert drafts[0]["n"] == 4
 

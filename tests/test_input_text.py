@@ -8,7 +8,7 @@ import io
 import json
 
 import pytest
-from helpers import csrf_token, form_data, make_user, rows, valid_answers
+from helpers import csrf_token, form_data, make_user, revision, rows, valid_answers
 
 from screening.questionnaire import hidden_characters
 
@@ -35,13 +35,14 @@ NAMES_REFUSED = {
 }
 
 
-def post_about(client, wizard, name: str):
+def post_about(client, wizard, name: str, follow: bool = False):
     wizard.start()
     page = client.get("/step/about")
     section = wizard.qn.steps[0]
     data = form_data(section.step_questions, valid_answers(full_name=name))
-    data.update({"csrf_token": csrf_token(page.text), "nav": "next"})
-    return client.post("/step/about", data=data)
+    data.update({"csrf_token": csrf_token(page.text), "rev": revision(page.text), "nav": "next"})
+    # `follow`: a step with errors is shown by the GET its post redirects to (PRG).
+    return client.post("/step/about", data=data, follow_redirects=follow)
 
 
 @pytest.mark.parametrize("name", NAMES_THAT_PASS)
@@ -55,7 +56,7 @@ def test_names_in_any_script_pass(client, wizard, name):
 
 @pytest.mark.parametrize("name", NAMES_REFUSED.values(), ids=NAMES_REFUSED.keys())
 def test_names_with_hidden_formatting_characters_are_refused(client, wizard, name):
-    response = post_about(client, wizard, name)
+    response = post_about(client, wizard, name, follow=True)
     assert response.status_code == 422
     assert "Full name: please remove the hidden formatting characters" in response.text
     saved = json.loads(rows(wizard.app, "SELECT answers FROM submissions")[0]["answers"])
@@ -86,8 +87,17 @@ def test_a_file_in_a_text_field_is_a_field_error(client, wizard):
     wizard.start()
     page = client.get("/step/about")
     data = form_data(wizard.qn.steps[0].step_questions, valid_answers())
-    data.update({"csrf_token": csrf_token(page.text), "nav": "next", "full_name": file_part()})
-    response = client.post("/step/about", data=data, content_type="multipart/form-data")
+    data.update(
+        {
+            "csrf_token": csrf_token(page.text),
+            "rev": revision(page.text),
+            "nav": "next",
+            "full_name": file_part(),
+        }
+    )
+    response = client.post(
+        "/step/about", data=data, content_type="multipart/form-data", follow_redirects=True
+    )
     assert response.status_code == 422
     assert "Full name: please type your answer here; a file cannot be sent." in response.text
     # Going back keeps the valid answers only; nothing like "<FileStorage" is ever stored.
@@ -103,9 +113,16 @@ def test_a_file_in_a_choice_or_checkbox_field_is_a_field_error_too(client, wizar
     page = client.get("/step/about")
     data = form_data(wizard.qn.steps[0].step_questions, valid_answers())
     data.update(
-        {"csrf_token": csrf_token(page.text), "nav": "next", "treatment_areas": file_part()}
+        {
+            "csrf_token": csrf_token(page.text),
+            "rev": revision(page.text),
+            "nav": "next",
+            "treatment_areas": file_part(),
+        }
     )
-    response = client.post("/step/about", data=data, content_type="multipart/form-data")
+    response = client.post(
+        "/step/about", data=data, content_type="multipart/form-data", follow_redirects=True
+    )
     assert response.status_code == 422 and "a file cannot be sent" in response.text
 
 

@@ -20,7 +20,7 @@ def test_a_minor_without_a_guardian_is_refused(wizard, client, app):
     assert "Full name of your parent or guardian" in review
     assert 'id="q-guardian_name"' in review.split("</form>")[0]
     assert "hidden" not in review.split('id="q-guardian_name"')[1].split(">")[0]
-    response = wizard.submit(answers)
+    response = wizard.submit(answers, follow=True)  # errors are shown by the GET (PRG)
     assert response.status_code == 422
     assert "Parent or guardian&#39;s name: please fill this in." in response.text
     assert "Parent or guardian&#39;s signature: please fill this in." in response.text
@@ -30,7 +30,7 @@ def test_a_minor_without_a_guardian_is_refused(wizard, client, app):
 def test_a_guardian_signing_another_name_is_refused_with_the_name_to_copy(wizard, app):
     answers = minor(guardian_name="Rosa Pérez", guardian_signature="Rosa Lopez")
     wizard.walk(answers)
-    response = wizard.submit(answers)
+    response = wizard.submit(answers, follow=True)  # errors are shown by the GET (PRG)
     assert response.status_code == 422
     assert "exactly as in “Parent or guardian&#39;s name”: Rosa Pérez." in response.text
     assert rows(app, "SELECT status FROM submissions")[0]["status"] == "draft"

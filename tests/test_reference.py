@@ -55,7 +55,7 @@ def test_the_database_refuses_two_submissions_with_one_code(app, submitted):
         names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")]
     finally:
         conn.close()
-    assert names[-1] == "0004_client_reference"
+    assert "0004_client_reference" in names
 
 
 @pytest.mark.parametrize(

@@ -263,7 +263,11 @@ def _note_for(page_name: str) -> bool:
 
 def _keep_typed(page_name: str, draft: Draft, names: list[str]) -> bool:
     """Keep what the client typed on a page with errors in the session, for the page the
-    post redirects to (never in the URL). False when it would not fit in the cookie."""
+    post redirects to (never in the URL). False when it would not fit in the cookie, or
+    when a field came as a file part (no browser sends one; it has no text to keep), so
+    the page with its errors answers the post itself."""
+    if any(name in request.files for name in names):
+        return False
     typed = {name: request.form.getlist(name) for name in names if name in request.form}
     session["pending"] = {"page": page_name, "rev": draft.revision, "form": typed}
     serializer = current_app.session_interface.get_signing_serializer(current_app)
