@@ -1,29 +1,81 @@
-"""The staff lists: the provider queue and a day's clients.
+"""The staff lists: the provider queue (a worklist, or most severe first) and a day's clients.
 
-The queue pages by keyset (the last row's severity, time and id), never OFFSET, so the
-last of 2,000 pages costs what the first does.
+The queue pages by keyset (the last row's sort values), never OFFSET, so the last of 2,000
+pages costs what the first does. The worklist is three segments (appointments in the coming
+days, the rest, appointments passed), each read in the order of its own index; a page that
+reaches the end of one segment goes on with the next from its start.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sqlite_utils
 
+from ..vocab import OUTCOMES, WORKLIST_GROUPS
 from .db import local_midnight_utc
 
 PAGE_SIZE = 50
 SQLITE_MAX = 2**63 - 1  # SQLite's largest integer; Python's have no limit
-ORDER = "outcome_rank, submitted_at, id"
+UPCOMING_DAYS = 7  # "the coming days" (vocab.WORKLIST_GROUPS says 7 in words)
+ORDERS = ("worklist", "severity")
 COLUMNS = (
     "id, client_name, date_of_birth, submitted_at, appointment_date, day, outcome, "
-    "flag_count, decision, "
+    "outcome_rank, flag_count, decision, "
     # the date of a current "defer until" decision (the latest decision's)
     "(SELECT d.defer_until FROM decisions d WHERE d.submission_id = submissions.id "
     "ORDER BY d.at DESC, d.id DESC LIMIT 1) AS defer_until"
 )
+# What joins the parts of one name: removed from a search, as the index holds names joined
+# (migration 0006_staff_workflow) as well as split.
+_JOINERS = re.compile("['\u2019\u2018\u02bc`\\-\u2010\u2011]")
+_SEVERITY = (("outcome_rank", False), ("submitted_at", False), ("id", False))
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A part of a queue order: which rows, and their order as (column, descending)."""
+
+    code: str
+    where: str
+    params: tuple
+    order: tuple[tuple[str, bool], ...]
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the provider asked the queue for; the name search is kept out of URLs."""
+
+    order: str = "worklist"
+    decided: str = "no"
+    outcome: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    name: str | None = None
+
+    def conditions(self) -> tuple[list[str], list]:
+        where, params = ["status = 'submitted'"], []
+        if self.decided in ("no", "yes"):
+            where.append("decision IS NULL" if self.decided == "no" else "decision IS NOT NULL")
+        if self.outcome in OUTCOMES:  # by rank: the queue's indexes hold it
+            where.append("outcome_rank = ?")
+            params.append(OUTCOMES.rank(self.outcome))
+        if self.since:
+            where.append("submitted_at >= ?")
+            params.append(local_midnight_utc(self.since))
+        if self.until:
+            where.append("submitted_at < ?")
+            params.append(local_midnight_utc(self.until + dt.timedelta(days=1)))
+        match = name_match(self.name)
+        if match:
+            where.append("id IN (SELECT rowid FROM names_fts WHERE names_fts MATCH ?)")
+            params.append(match)
+        return where, params
+
+    def undecided(self) -> QueueFilter:
+        return replace(self, decided="no")
 
 
 @dataclass
@@ -36,82 +88,189 @@ class Page:
     params: dict = field(default_factory=dict)
 
 
-def name_match(text: str) -> str | None:
-    """An FTS5 query matching names with words starting with each typed word."""
-    words = re.findall(r"\w+", text or "")
+def name_match(text: str | None) -> str | None:
+    """An FTS5 query matching names with words starting with each typed word; apostrophes
+    and hyphens are ignored ("obrien" and "o'brien" both find O'Brien)."""
+    words = re.findall(r"\w+", _JOINERS.sub("", text or ""))
     return " ".join(f'"{w}"*' for w in words[:5]) or None
 
 
-def _key(row: dict) -> str:
-    return f"{row['outcome_rank']}~{row['submitted_at']}~{row['id']}"
+def segments(order: str, today: dt.date) -> list[Segment]:
+    """The queue's order as segments: the worklist's three groups, or one (most severe)."""
+    if order != "worklist":
+        return [Segment("all", "1 = 1", (), _SEVERITY)]
+    start = today.isoformat()
+    horizon = (today + dt.timedelta(days=UPCOMING_DAYS)).isoformat()
+    by_code = {
+        "upcoming": Segment(
+            "upcoming",
+            "appointment_date >= ? AND appointment_date <= ?",
+            (start, horizon),
+            (("appointment_date", False), *_SEVERITY),
+        ),
+        "unbooked": Segment(
+            "unbooked", "(appointment_date IS NULL OR appointment_date > ?)", (horizon,), _SEVERITY
+        ),
+        "past": Segment(
+            "past", "appointment_date < ?", (start,), (("appointment_date", True), *_SEVERITY)
+        ),
+    }
+    return [by_code[code] for code in WORKLIST_GROUPS.codes]
 
 
-def _parse_key(key: str | None):
-    """(rank, time, id) from a pager link, or None for anything else (a typed URL)."""
-    try:
-        rank, stamp, row_id = (key or "").split("~")
-        rank, row_id = int(rank), int(row_id)
-    except ValueError:
+def _key(index: int, row: dict) -> str:
+    """A row's place in the order as a pager link carries it: its segment and its id (the
+    sort values are read again from the row: a date in a URL would be a client's answer)."""
+    return f"{index}~{row['id']}"
+
+
+def _cursor(db, key: str | None, segs: list[Segment]) -> tuple[int, list] | None:
+    """(segment, the row's sort values) from a pager key, or None for anything else (a
+    typed URL, a row that is gone)."""
+    parts = (key or "").split("~")
+    if len(parts) != 2 or not all(re.fullmatch(r"[0-9]{1,19}", part) for part in parts):
         return None
-    if not all(-SQLITE_MAX <= n <= SQLITE_MAX for n in (rank, row_id)):
+    index, row_id = int(parts[0]), int(parts[1])
+    if index >= len(segs) or row_id > SQLITE_MAX:
         return None
-    return rank, stamp, row_id
+    columns = ", ".join(column for column, _ in segs[index].order)
+    found = db.execute(
+        f"SELECT {columns} FROM submissions WHERE id = ? AND status = 'submitted'", [row_id]
+    ).fetchone()
+    return (index, list(found)) if found else None
+
+
+def _beyond(order: tuple[tuple[str, bool], ...], values: list, forward: bool):
+    """SQL and parameters for the rows after (forward) or before a cursor in this order."""
+    ops = ["<" if descending == forward else ">" for _, descending in order]
+    columns = [column for column, _ in order]
+    if len(set(ops)) == 1:  # one direction: a row value, which an index range serves
+        marks = ", ".join("?" * len(values))
+        return f"({', '.join(columns)}) {ops[0]} ({marks})", list(values)
+    rest, rest_params = _beyond(order[1:], values[1:], forward)
+    first, op = columns[0], ops[0]
+    return (
+        f"({first} {op}= ? AND ({first} {op} ? OR ({first} = ? AND {rest})))",
+        [values[0], values[0], values[0], *rest_params],
+    )
+
+
+def _read(db, where: list[str], params: list, segment: Segment, cursor, forward: bool, limit):
+    where, params = [*where, segment.where], [*params, *segment.params]
+    if cursor is not None:
+        sql, more = _beyond(segment.order, cursor, forward)
+        where.append(sql)
+        params.extend(more)
+    order = ", ".join(
+        f"{column} {'DESC' if descending == forward else 'ASC'}"
+        for column, descending in segment.order
+    )
+    return list(
+        db.query(
+            f"SELECT {COLUMNS} FROM submissions WHERE {' AND '.join(where)} "
+            f"ORDER BY {order} LIMIT {int(limit)}",
+            params,
+        )
+    )
 
 
 def queue(
     db: sqlite_utils.Database,
-    outcome: str | None = None,
-    decided: str = "no",
-    since: dt.date | None = None,
-    until: dt.date | None = None,
-    name: str | None = None,
+    query: QueueFilter,
+    today: dt.date,
     after: str | None = None,
     before: str | None = None,
     last: bool = False,
+    size: int = PAGE_SIZE,
 ) -> Page:
-    """A page of submitted submissions: most severe first, then waiting longest first."""
-    where, params = ["status = 'submitted'"], []
-    if decided in ("no", "yes"):
-        where.append(f"(decision IS NULL) = {1 if decided == 'no' else 0}")
-    if outcome:
-        where.append("outcome = ?")
-        params.append(outcome)
-    if since:
-        where.append("submitted_at >= ?")
-        params.append(local_midnight_utc(since))
-    if until:
-        where.append("submitted_at < ?")
-        params.append(local_midnight_utc(until + dt.timedelta(days=1)))
-    match = name_match(name)
-    if match:
-        where.append("id IN (SELECT rowid FROM names_fts WHERE names_fts MATCH ?)")
-        params.append(match)
-    descending = last
-    cursor = _parse_key(after) or _parse_key(before)
-    if cursor and not last:
-        descending = _parse_key(after) is None
-        where.append(f"(outcome_rank, submitted_at, id) {'<' if descending else '>'} (?, ?, ?)")
-        params.extend(cursor)
-    order = ", ".join(f"{c} DESC" for c in ORDER.split(", ")) if descending else ORDER
-    sql = (
-        f"SELECT {COLUMNS}, outcome_rank FROM submissions WHERE {' AND '.join(where)} "
-        f"ORDER BY {order} LIMIT {PAGE_SIZE + 1}"
-    )
-    rows = list(db.query(sql, params))
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    if descending:
+    """A page of submitted submissions in the filter's order; each row carries its
+    `segment` (the worklist group) and `key` (its place in the order)."""
+    segs = segments(query.order, today)
+    forward_from, backward_from = _cursor(db, after, segs), _cursor(db, before, segs)
+    cursor = forward_from or backward_from
+    forward = not last and (cursor is None or forward_from is not None)
+    if last:
+        index, values = len(segs) - 1, None
+    elif cursor:
+        index, values = cursor
+    else:
+        index, values = 0, None
+    where, params = query.conditions()
+    rows: list[dict] = []
+    while 0 <= index < len(segs) and len(rows) <= size:
+        segment = segs[index]
+        for row in _read(db, where, params, segment, values, forward, size + 1 - len(rows)):
+            row["segment"], row["key"] = segment.code, _key(index, row)
+            rows.append(row)
+        index, values = index + (1 if forward else -1), None
+    more = len(rows) > size
+    rows = rows[:size]
+    if not forward:
         rows.reverse()
     page = Page(rows)
     if rows:
-        page.first_key, page.last_key = _key(rows[0]), _key(rows[-1])
+        page.first_key, page.last_key = rows[0]["key"], rows[-1]["key"]
     if last:
         page.has_prev, page.has_next = more, False
-    elif descending:  # a "previous" page
+    elif not forward:  # a "previous" page
         page.has_prev, page.has_next = more, True
     else:
         page.has_prev, page.has_next = cursor is not None, more
     return page
+
+
+def counts(db: sqlite_utils.Database, query: QueueFilter, today: dt.date) -> dict[str, int]:
+    """How many rows the filter finds in each segment (the worklist's group counts)."""
+    if query.decided == "yes":  # all less undecided: both are counted in an index alone
+        every, undecided = (
+            counts(db, replace(query, decided="all"), today),
+            counts(db, query.undecided(), today),
+        )
+        return {code: every[code] - undecided[code] for code in every}
+    where, params = query.conditions()
+    segs = segments(query.order, today)
+    # One pass over the filter's rows (an index alone when no name is searched).
+    sums = ", ".join(f"coalesce(sum({segment.where}), 0)" for segment in segs)
+    found = db.execute(
+        f"SELECT {sums} FROM submissions WHERE {' AND '.join(where)}",
+        [*(p for segment in segs for p in segment.params), *params],
+    ).fetchone()
+    return {segment.code: found[i] for i, segment in enumerate(segs)}
+
+
+def key_of(db: sqlite_utils.Database, order: str, submission_id: int, today: dt.date) -> str | None:
+    """A submission's place in a queue order (as a pager key), or None if not submitted."""
+    for index, segment in enumerate(segments(order, today)):
+        found = db.execute(
+            f"SELECT 1 FROM submissions WHERE id = ? AND status = 'submitted' AND {segment.where}",
+            [submission_id, *segment.params],
+        ).fetchone()
+        if found:
+            return _key(index, {"id": submission_id})
+    return None
+
+
+def neighbours(
+    db: sqlite_utils.Database, query: QueueFilter, submission_id: int, today: dt.date
+) -> tuple[int | None, int | None]:
+    """The ids before and after a submission in the filtered queue (None at either end)."""
+    key = key_of(db, query.order, submission_id, today)
+    if key is None:
+        return None, None
+    before = queue(db, query, today, before=key, size=1).rows
+    after = queue(db, query, today, after=key, size=1).rows
+    return (before[0]["id"] if before else None), (after[0]["id"] if after else None)
+
+
+def next_undecided(
+    db: sqlite_utils.Database, query: QueueFilter, submission_id: int, today: dt.date
+) -> int | None:
+    """The next submission without a decision after this one in the filtered queue."""
+    key = key_of(db, query.order, submission_id, today)
+    if key is None:
+        return None
+    rows = queue(db, query.undecided(), today, after=key, size=1).rows
+    return rows[0]["id"] if rows else None
 
 
 def day_clients(db: sqlite_utils.Database, day: dt.date, name: str | None = None) -> list[dict]:
@@ -124,6 +283,27 @@ def day_clients(db: sqlite_utils.Database, day: dt.date, name: str | None = None
     return list(
         db.query(
             f"SELECT {COLUMNS} FROM submissions WHERE {' AND '.join(where)} ORDER BY name_key, id",
+            params,
+        )
+    )
+
+
+def clients_by_ids(
+    db: sqlite_utils.Database, ids: list[int], day: dt.date | None = None
+) -> list[dict]:
+    """These submitted submissions (of this day, when given; others left out), in the day
+    list's order."""
+    where, params = (
+        ["status = 'submitted'", "id IN (SELECT value FROM json_each(?))"],
+        [f"[{','.join(str(int(i)) for i in ids)}]"],
+    )
+    if day is not None:
+        where.append("day = ?")
+        params.append(day.isoformat())
+    return list(
+        db.query(
+            f"SELECT {COLUMNS} FROM submissions WHERE {' AND '.join(where)} "
+            "ORDER BY day, name_key, id",
             params,
         )
     )
