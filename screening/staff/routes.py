@@ -128,6 +128,7 @@ def queue():
         args=filters,
         context=context,
         counts=lists.counts(db, query, on),
+        count_cap=lists.COUNT_CAP,
         query=query,
         today=on,
         search=_search_form("queue"),

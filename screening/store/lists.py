@@ -9,6 +9,7 @@ reaches the end of one segment goes on with the next from its start.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass, field, replace
 
@@ -18,6 +19,7 @@ from ..vocab import OUTCOMES, WORKLIST_GROUPS
 from .db import local_midnight_utc
 
 PAGE_SIZE = 50
+COUNT_CAP = 1000  # a group count above this shows as "1,000+"
 SQLITE_MAX = 2**63 - 1  # SQLite's largest integer; Python's have no limit
 UPCOMING_DAYS = 7  # "the coming days" (vocab.WORKLIST_GROUPS says 7 in words)
 ORDERS = ("worklist", "severity")
@@ -42,6 +44,7 @@ class Segment:
     where: str
     params: tuple
     order: tuple[tuple[str, bool], ...]
+    count_parts: tuple[tuple[str, tuple], ...] = ()  # `where` as disjoint index ranges
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,8 @@ class QueueFilter:
     until: dt.date | None = None
     name: str | None = None
 
-    def conditions(self) -> tuple[list[str], list]:
+    def conditions(self, name: bool = True) -> tuple[list[str], list]:
+        """SQL terms and their parameters; `name=False` leaves the name search out."""
         where, params = ["status = 'submitted'"], []
         if self.decided in ("no", "yes"):
             where.append("decision IS NULL" if self.decided == "no" else "decision IS NOT NULL")
@@ -68,11 +72,15 @@ class QueueFilter:
         if self.until:
             where.append("submitted_at < ?")
             params.append(local_midnight_utc(self.until + dt.timedelta(days=1)))
-        match = name_match(self.name)
+        match = name_match(self.name) if name else None
         if match:
             where.append("id IN (SELECT rowid FROM names_fts WHERE names_fts MATCH ?)")
             params.append(match)
         return where, params
+
+    def fixed_columns(self) -> set[str]:
+        """Sort columns this filter holds to a single value."""
+        return {"outcome_rank"} if self.outcome in OUTCOMES else set()
 
     def undecided(self) -> QueueFilter:
         return replace(self, decided="no")
@@ -109,7 +117,11 @@ def segments(order: str, today: dt.date) -> list[Segment]:
             (("appointment_date", False), *_SEVERITY),
         ),
         "unbooked": Segment(
-            "unbooked", "(appointment_date IS NULL OR appointment_date > ?)", (horizon,), _SEVERITY
+            "unbooked",
+            "(appointment_date IS NULL OR appointment_date > ?)",
+            (horizon,),
+            _SEVERITY,
+            (("appointment_date IS NULL", ()), ("appointment_date > ?", (horizon,))),
         ),
         "past": Segment(
             "past", "appointment_date < ?", (start,), (("appointment_date", True), *_SEVERITY)
@@ -155,23 +167,52 @@ def _beyond(order: tuple[tuple[str, bool], ...], values: list, forward: bool):
     )
 
 
-def _read(db, where: list[str], params: list, segment: Segment, cursor, forward: bool, limit):
+def _read(db, query: QueueFilter, segment: Segment, cursor, forward: bool, limit: int):
+    """Up to `limit` rows of a segment after (or before) a cursor's sort values."""
+    where, params = query.conditions()
     where, params = [*where, segment.where], [*params, *segment.params]
     if cursor is not None:
-        sql, more = _beyond(segment.order, cursor, forward)
+        # A column the filter holds to one value is equal on both sides: left out of the
+        # comparison, the rest is one index range after "rank = ?" (kept, the range ran on
+        # past that rank's rows to the end of the index). It stays in ORDER BY, which then
+        # reads as the index does.
+        fixed = query.fixed_columns()
+        compared = [
+            (key, value)
+            for key, value in zip(segment.order, cursor, strict=True)
+            if key[0] not in fixed
+        ]
+        sql, more = _beyond(tuple(k for k, _ in compared), [v for _, v in compared], forward)
         where.append(sql)
         params.extend(more)
-    order = ", ".join(
+    ordering = ", ".join(
         f"{column} {'DESC' if descending == forward else 'ASC'}"
         for column, descending in segment.order
     )
-    return list(
-        db.query(
-            f"SELECT {COLUMNS} FROM submissions WHERE {' AND '.join(where)} "
-            f"ORDER BY {order} LIMIT {int(limit)}",
+    # The page's ids from the index alone, then their rows: when SQLite sorts part of the
+    # order itself (a date's rows by severity), it would build the full row of every row of
+    # that date first (the answers' overflow pages, the decision subquery): 16 ms, not 0.5.
+    ids = [
+        row[0]
+        for row in db.execute(
+            f"SELECT id FROM submissions WHERE {' AND '.join(where)} "
+            f"ORDER BY {ordering} LIMIT {int(limit)}",
             params,
         )
-    )
+    ]
+    return _rows(db, ids)
+
+
+def _rows(db, ids: list[int]) -> list[dict]:
+    """The list columns of these submissions, in this order."""
+    found = {
+        row["id"]: row
+        for row in db.query(
+            f"SELECT {COLUMNS} FROM submissions WHERE id IN (SELECT value FROM json_each(?))",
+            [json.dumps(ids)],
+        )
+    }
+    return [found[i] for i in ids if i in found]
 
 
 def queue(
@@ -195,11 +236,10 @@ def queue(
         index, values = cursor
     else:
         index, values = 0, None
-    where, params = query.conditions()
     rows: list[dict] = []
     while 0 <= index < len(segs) and len(rows) <= size:
         segment = segs[index]
-        for row in _read(db, where, params, segment, values, forward, size + 1 - len(rows)):
+        for row in _read(db, query, segment, values, forward, size + 1 - len(rows)):
             row["segment"], row["key"] = segment.code, _key(index, row)
             rows.append(row)
         index, values = index + (1 if forward else -1), None
@@ -220,22 +260,36 @@ def queue(
 
 
 def counts(db: sqlite_utils.Database, query: QueueFilter, today: dt.date) -> dict[str, int]:
-    """How many rows the filter finds in each segment (the worklist's group counts)."""
-    if query.decided == "yes":  # all less undecided: both are counted in an index alone
-        every, undecided = (
-            counts(db, replace(query, decided="all"), today),
-            counts(db, query.undecided(), today),
-        )
-        return {code: every[code] - undecided[code] for code in every}
-    where, params = query.conditions()
+    """How many rows the filter finds in each segment (the worklist's group counts), each
+    counted up to COUNT_CAP + 1: "more than 1,000 waiting" says enough, and counting all
+    55,000 undecided rows of a 100,000-row database cost more than the rest of the page."""
     segs = segments(query.order, today)
-    # One pass over the filter's rows (an index alone when no name is searched).
-    sums = ", ".join(f"coalesce(sum({segment.where}), 0)" for segment in segs)
-    found = db.execute(
-        f"SELECT {sums} FROM submissions WHERE {' AND '.join(where)}",
-        [*(p for segment in segs for p in segment.params), *params],
-    ).fetchone()
-    return {segment.code: found[i] for i, segment in enumerate(segs)}
+    match = name_match(query.name)
+    if match:  # from the clients of that name, each read once (not the groups' ranges)
+        where, params = query.conditions(name=False)
+        sums = ", ".join(f"coalesce(sum({segment.where}), 0)" for segment in segs)
+        row = db.execute(
+            f"SELECT {sums} FROM names_fts CROSS JOIN submissions "
+            f"ON submissions.id = names_fts.rowid "
+            f"WHERE names_fts MATCH ? AND {' AND '.join(where)}",
+            [*(p for segment in segs for p in segment.params), match, *params],
+        ).fetchone()
+        return {segment.code: row[i] for i, segment in enumerate(segs)}
+    where, params = query.conditions()
+    found = {}
+    for segment in segs:
+        found[segment.code] = 0
+        # Disjoint parts, each an index range ("IS NULL OR > ?" would scan past the others).
+        for part, part_params in segment.count_parts or ((segment.where, segment.params),):
+            left = COUNT_CAP + 1 - found[segment.code]
+            if left <= 0:
+                break
+            sql = (
+                f"SELECT count(*) FROM (SELECT 1 FROM submissions "
+                f"WHERE {' AND '.join([*where, part])} LIMIT {left})"
+            )
+            found[segment.code] += db.execute(sql, [*params, *part_params]).fetchone()[0]
+    return found
 
 
 def key_of(db: sqlite_utils.Database, order: str, submission_id: int, today: dt.date) -> str | None:

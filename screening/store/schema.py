@@ -187,10 +187,17 @@ def _staff_workflow(db: sqlite_utils.Database) -> None:
         "CREATE INDEX idx_undecided ON submissions (status, decision, outcome_rank, submitted_at)"
     )
     db.execute("DROP INDEX IF EXISTS idx_queue_decided")
-    # Decided and undecided together ("All"), in the worklist's order.
+    # Most severe first among decided ones (or all): 0001's idx_queue with `decision` last,
+    # so that "decided" is judged in the index, not by reading each row.
+    db.execute("DROP INDEX IF EXISTS idx_queue")
+    db.execute(
+        "CREATE INDEX idx_queue ON submissions (status, outcome_rank, submitted_at, decision)"
+    )
+    # Decided and undecided together ("All"), in the worklist's order; `decision` last so
+    # that the decided ones are counted from the index too.
     db.execute(
         "CREATE INDEX idx_appointment ON submissions "
-        "(status, appointment_date, outcome_rank, submitted_at)"
+        "(status, appointment_date, outcome_rank, submitted_at, decision)"
     )
     # Name search that ignores apostrophes and hyphens as it ignores accents: rebuilt as a
     # contentless index of each name's words (see _name_words), kept by the same triggers.
