@@ -493,6 +493,29 @@ def test_a_post_without_any_session_goes_to_login_not_an_error_page(app, client_
     assert log_in(fresh, "dana", next_url=f"/staff/submissions/{sid}").status_code == 302
 
 
+def test_a_post_without_a_back_field_returns_to_its_address_if_that_is_a_page(app, staff):
+    make_user(app, "frank", "front_desk")
+    admin = staff("admin")
+    page = admin.get("/staff/users/frank/role").text
+    idle(app)
+    response = admin.post(
+        "/staff/users/frank/role", data={"csrf_token": csrf_token(page), "role": "provider"}
+    )
+    assert response.location == "/staff/login?next=/staff/users/frank/role"
+    assert rows(app, "SELECT role FROM users WHERE username = 'frank'") == [{"role": "front_desk"}]
+    admin = staff("admin")
+    page = admin.get("/staff/users").text
+    idle(app)
+    response = admin.post("/staff/users/frank/disable", data={"csrf_token": csrf_token(page)})
+    assert response.location == "/staff/login?next=/staff/users/frank/disable"  # it asks
+    assert rows(app, "SELECT active FROM users WHERE username = 'frank'") == [{"active": 1}]
+    admin = staff("admin")
+    page = admin.get("/staff/users").text
+    idle(app)
+    response = admin.post("/staff/keepalive", headers={"X-CSRFToken": csrf_token(page)})
+    assert response.location == "/staff/login"  # a post-only address: no way back, no 405
+
+
 def test_a_form_address_opened_as_a_page_shows_its_submission(staff, client_record):
     sid = client_record("Bookmarked", day(2))
     provider = staff("provider")

@@ -13,6 +13,7 @@ from functools import wraps
 
 from flask import abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user
+from werkzeug.exceptions import HTTPException
 
 from ..store import ago, get_db, now, transaction
 from ..store import audit as audit_log
@@ -119,12 +120,19 @@ def to_login():
 
 def return_path() -> str | None:
     """Where to go after logging in: this page; for a form posted after the session ended,
-    the page the form was on (its `back` field), as the post's own address answers only
-    posts. The form's text is not sent on: the browser keeps a note being typed."""
+    the page the form was on (its `back` field) or its address if that is also a page: an
+    address that answers only posts would be a 405. The form's text is not sent on: the
+    browser keeps a note being typed."""
     if request.method in ("GET", "HEAD"):
         return request.full_path.rstrip("?")
     back = safe_next(request.form.get("back"))
-    return back if back and back.startswith("/staff/") else None
+    if back and back.startswith("/staff/"):
+        return back
+    try:
+        current_app.create_url_adapter(request).match(request.path, method="GET")
+    except HTTPException:
+        return None
+    return request.path
 
 
 def begin_attempt(username: str, address: str) -> bool:
