@@ -76,6 +76,7 @@ DECISIONS = Vocabulary(
     Term("consult", "Needs a consultation"),
 )
 DEFER_UNTIL = "defer_until"
+CLEARED = "cleared"
 
 ROLES = Vocabulary(
     Term("provider", "Provider", "Reviews submissions and records decisions"),
@@ -122,6 +123,32 @@ AUDIT_ACTIONS = Vocabulary(
     # Exports: the detail holds the filters (codes and dates) and the row count, never content.
     Term("export_csv", "Exported a CSV"),
     Term("export_fhir", "Exported FHIR"),
+    Term("view_queue", "Viewed the queue"),
+    Term("view_day", "Viewed a day's clients"),
+    Term("view_users", "Viewed the staff accounts"),
+    Term("search", "Searched by name"),
+    Term("print_batch", "Printed selected summaries"),
+    Term("contact", "Contacted a client"),
+    Term("user_enable", "Re-enabled an account"),
+    Term("user_role", "Changed a role"),
+)
+
+# The worklist's groups, in the order the queue shows them (store/lists.py reads them).
+WORKLIST_GROUPS = Vocabulary(
+    Term("upcoming", "Appointment in the next 7 days", "Soonest first"),
+    Term(
+        "unbooked", "No appointment in the next 7 days", "Most severe first, then waiting longest"
+    ),
+    Term("past", "Appointment date passed", "Most recent appointment first"),
+)
+
+# How a client was contacted ("contacted" entries in a submission's history).
+CONTACT_METHODS = Vocabulary(
+    Term("phone", "Phone call"),
+    Term("voicemail", "Voicemail left"),
+    Term("text", "Text message"),
+    Term("email", "Email"),
+    Term("in_person", "In person"),
 )
 
 
@@ -132,4 +159,6 @@ def jinja_globals() -> dict:
         "DECISIONS": DECISIONS,
         "ROLES": ROLES,
         "AUDIT_ACTIONS": AUDIT_ACTIONS,
+        "CONTACT_METHODS": CONTACT_METHODS,
+        "WORKLIST_GROUPS": WORKLIST_GROUPS,
     }

@@ -314,7 +314,8 @@ def test_pdf_routes_for_front_desk_with_safe_headers_and_audit(app, staff, submi
         "SELECT action, submission_id, detail FROM audit WHERE action LIKE 'print%' ORDER BY id"
     ).fetchall()
     conn.close()
-    assert actions == [("print_summary", sid, None), ("print_day", None, TODAY.isoformat())]
+    # A day's batch records which submissions it printed (issue 16).
+    assert actions == [("print_summary", sid, None), ("print_day", None, f"{TODAY}: {sid}")]
 
 
 def test_pdf_cli(runner, submitted, tmp_path):

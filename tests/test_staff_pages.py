@@ -11,7 +11,13 @@ from helpers import PASSWORD, TODAY, csrf_token, log_in, rows, search
 
 
 def names_in_order(html: str) -> list[str]:
-    return re.findall(r'<a href="/staff/submissions/\d+">([^<]+)</a>', html)
+    # A submission's link carries the queue's filters and page (?outcome=...), for its
+    # "back to the queue" and "next" links.
+    return re.findall(r'<a href="/staff/submissions/\d+(?:\?[^"]*)?">([^<]+)</a>', html)
+
+
+def ids_in_order(html: str) -> list[str]:
+    return re.findall(r'href="/staff/submissions/(\d+)(?:\?[^"]*)?"', html)
 
 
 def test_queue_orders_by_severity_then_waiting_longest(staff, submitted):
@@ -55,9 +61,14 @@ def test_queue_filters(app, staff, submitted):
     assert len(names_in_order(client.get("/staff/?decided=all").text)) == 2
     page = client.get("/staff/")
     b = rows(app, "SELECT id FROM submissions WHERE client_name = 'Bob Burn'")[0]["id"]
-    client.post(
+    client.post(  # sunburn is a "defer": clearing it takes a confirmation and a note
         f"/staff/submissions/{b}/decision",
-        data={"csrf_token": csrf_token(page.text), "decision": "cleared", "note": ""},
+        data={
+            "csrf_token": csrf_token(page.text),
+            "decision": "cleared",
+            "confirm_clear": "y",
+            "note": "Healed",
+        },
     )
     empty = client.get("/staff/").text  # all decided: say so, not "no match"
     assert "Nothing is waiting for a decision" in empty
@@ -80,17 +91,17 @@ def test_queue_pages_of_50_forward_back_and_last(app, staff):
     seen = []
     page = first
     while True:
-        seen += re.findall(r'href="/staff/submissions/(\d+)"', page.text)
+        seen += ids_in_order(page.text)
         nxt = re.search(r'href="([^"]*after=[^"]*)" rel="next"', page.text)
         if not nxt:
             break
         page = client.get(nxt.group(1).replace("&amp;", "&"))
     assert len(seen) == len(set(seen)) == 120  # every submission exactly once
     last = client.get("/staff/?decided=all&last=1")
-    assert re.findall(r'href="/staff/submissions/(\d+)"', last.text) == seen[-50:]
+    assert ids_in_order(last.text) == seen[-50:]
     prev = re.search(r'href="([^"]*before=[^"]*)" rel="prev"', last.text).group(1)
     back = client.get(prev.replace("&amp;", "&"))
-    assert re.findall(r'href="/staff/submissions/(\d+)"', back.text) == seen[-100:-50]
+    assert ids_in_order(back.text) == seen[-100:-50]
 
 
 def test_submission_page_explains_every_flag_and_shows_every_answer(app, staff, submitted):
@@ -133,9 +144,14 @@ def test_decisions_are_kept_as_history(app, staff, submitted):
             "note": "Sunburn must heal",
         },
     )
-    client.post(
+    client.post(  # clearing a "defer" outcome: confirmed, with its note
         f"/staff/submissions/{sid}/decision",
-        data={"csrf_token": token, "decision": "cleared", "note": "Healed, seen in clinic"},
+        data={
+            "csrf_token": token,
+            "decision": "cleared",
+            "confirm_clear": "y",
+            "note": "Healed, seen in clinic",
+        },
     )
     page = client.get(f"/staff/submissions/{sid}").text
     assert page.index("Cleared to book") < page.index(f"Defer until {later}</strong>")
@@ -279,6 +295,7 @@ def test_each_audited_action_writes_one_row_without_answers_or_names(app, staff,
         "decision",
         "logout",
         "login",
+        "view_users",  # the users page is audited as it is viewed (issue 16)
         "user_create",
         "user_disable",
     ]

@@ -23,7 +23,7 @@ from flask import Response, current_app, render_template
 from ..content import questionnaire, today
 from ..questionnaire import age_on
 from ..store.decisions import history
-from ..store.lists import day_clients
+from ..store.lists import clients_by_ids, day_clients
 from ..store.submissions import get_submission
 from .display import answers_read, now_local
 
@@ -178,12 +178,35 @@ def summary_pdf(db, submission_id: int) -> bytes | None:
 
 def day_pdf(db, day: dt.date) -> bytes | None:
     """A day's batch: a cover listing the clients, then each summary on a new page."""
+    batch = day_batch(db, day)
+    return batch[0] if batch else None
+
+
+def day_batch(db, day: dt.date) -> tuple[bytes, list[int]] | None:
+    """A day's batch and the ids it holds (for the audit), or None for a day without any."""
     rows = day_clients(db, day)
     if not rows:
         return None
     on = today()
     clients = [_client(db, get_submission(db, row["id"]), on) for row in rows]
-    return render(render_template("pdf/day.html", clients=clients, day=day, qn=questionnaire()))
+    html = render_template("pdf/day.html", clients=clients, day=day, qn=questionnaire())
+    return render(html), [row["id"] for row in rows]
+
+
+def batch_pdf(
+    db, submission_ids: list[int], heading: str, day: dt.date | None = None
+) -> tuple[bytes, list[int]] | None:
+    """The summaries of exactly these submissions (a filtered day list: of `day` only, when
+    given), behind a cover listing them; with the ids printed, or None if none was found."""
+    rows = clients_by_ids(db, submission_ids, day)
+    if not rows:
+        return None
+    on = today()
+    clients = [_client(db, get_submission(db, row["id"]), on) for row in rows]
+    html = render_template(
+        "pdf/day.html", clients=clients, day=None, heading=heading, qn=questionnaire()
+    )
+    return render(html), [row["id"] for row in rows]
 
 
 def summary_filename(submission: dict) -> str:
@@ -193,6 +216,10 @@ def summary_filename(submission: dict) -> str:
 
 def day_filename(day: dt.date) -> str:
     return f"day-{day.isoformat()}.pdf"
+
+
+def batch_filename(day: dt.date, count: int) -> str:
+    return f"day-{day.isoformat()}-{count}-selected.pdf"
 
 
 def pdf_response(data: bytes, filename: str) -> Response:

@@ -155,6 +155,33 @@ def _hash_new(password: str) -> str:
         raise UserError("the server is busy checking logins; try again in a moment") from None
 
 
+def enable(db: sqlite_utils.Database, username: str, by: dict | None = None) -> dict:
+    """Let a disabled account log in again."""
+    user = find(db, username)
+    with transaction(db):
+        store.enable_user(db, user["id"])
+        _audit(db, "user_enable", username, by)
+    return user
+
+
+def change_role(db: sqlite_utils.Database, username: str, role: str, by: dict | None = None):
+    """Give the account another role; its open sessions end."""
+    if role not in ROLES:
+        raise UserError(f"unknown role '{role}' (choose one of: {', '.join(ROLES.codes)})")
+    user = find(db, username)
+    with transaction(db):
+        store.set_role(db, user["id"], role)
+        _audit(db, "user_role", f"{username} ({user['role']} -> {role})", by)
+    return user
+
+
+def reset_password(db: sqlite_utils.Database, username: str, by: dict | None = None) -> str:
+    """A new generated password for the account (shown once); its open sessions end."""
+    password = new_password()
+    set_password(db, username, password, by)
+    return password
+
+
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise UserError(f"a password needs at least {MIN_PASSWORD} characters")

@@ -24,8 +24,9 @@ from flask import (
     url_for,
 )
 from flask_login import LoginManager, UserMixin, current_user, login_user
+from werkzeug.exceptions import HTTPException
 
-from ..store import ago, get_db, transaction
+from ..store import ago, get_db, now, transaction
 from ..store import audit as audit_log
 from ..store import staff as store
 from ..vocab import CAN
@@ -48,6 +49,7 @@ class StaffUser(UserMixin):
         self.username = row["username"]
         self.name = row["name"] or row["username"]
         self.role = row["role"]
+        self.last_seen = row.get("last_seen")  # as the server counts idle time
 
     def get_id(self) -> str:
         return self.session_id
@@ -88,7 +90,25 @@ def load_user(session_id: str) -> StaffUser | None:
         return None
     if row["last_seen"] < ago(seconds=LAST_SEEN_EVERY.total_seconds()):
         store.touch_session(db, session_id)
+        row = {**row, "last_seen": now()}
     return StaffUser(row)
+
+
+def idle_seconds_left() -> int:
+    """Seconds until the server logs the current user off if no page is asked for: what
+    the idle warning in the browser counts down."""
+    idle = current_app.config["STAFF_IDLE_MINUTES"] * 60
+    last_seen = getattr(current_user, "last_seen", None)
+    if not last_seen:
+        return idle
+    since = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(last_seen)
+    return max(0, int(idle - since.total_seconds()))
+
+
+def keep_alive() -> None:
+    """Count now as activity (the "stay logged in" button)."""
+    store.touch_session(get_db(), current_user.session_id)
+    current_user.last_seen = now()
 
 
 @login_manager.unauthorized_handler
@@ -100,7 +120,30 @@ def unauthorized():
         )
     else:
         flash(login_manager.login_message)
-    return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+    return to_login()
+
+
+def to_login():
+    """The login page, with the page to come back to."""
+    target = return_path()
+    return redirect(url_for("staff.login", next=target) if target else url_for("staff.login"))
+
+
+def return_path() -> str | None:
+    """Where to go after logging in: this page; for a form posted after the session ended,
+    the page the form was on (its `back` field) or its address if that is also a page: an
+    address that answers only posts would be a 405. The form's text is not sent on: the
+    browser keeps a note being typed."""
+    if request.method in ("GET", "HEAD"):
+        return request.full_path.rstrip("?")
+    back = safe_next(request.form.get("back"))
+    if back and back.startswith("/staff/"):
+        return back
+    try:
+        current_app.create_url_adapter(request).match(request.path, method="GET")
+    except HTTPException:
+        return None
+    return request.path
 
 
 def attempt_limits() -> store.AttemptLimits:

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 from wtforms import (
+    BooleanField,
     DateField,
     PasswordField,
     RadioField,
@@ -19,7 +20,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from ..content import today
 from ..questionnaire import hidden_characters
 from ..text_form import TextOnlyForm
-from ..vocab import DECISIONS, DEFER_UNTIL, OUTCOMES, ROLES
+from ..vocab import CLEARED, CONTACT_METHODS, DECISIONS, DEFER_UNTIL, OUTCOMES, ROLES
 
 
 class DateRange:
@@ -35,6 +36,8 @@ class DateRange:
 
 
 IN_RANGE = DateRange(dt.date(1900, 1, 1), dt.date(2999, 12, 31))
+# Outcomes a provider clears only with a confirmation and a note.
+CONFIRM_CLEARING = ("refer", "defer")
 # As for clients' text: control characters other than tab and newline are never typed.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -85,8 +88,23 @@ class QueueFilterForm(TextOnlyForm):
         ],
         default="no",
     )
+    order = SelectField(
+        "Order",
+        choices=[
+            SelectChoice("worklist", "Worklist"),
+            SelectChoice("severity", "Most severe first"),
+        ],
+        default="worklist",
+    )
     since = DateField("Submitted from", validators=[Optional(), IN_RANGE])
     until = DateField("Submitted until", validators=[Optional(), IN_RANGE])
+
+    def validate_until(self, field) -> None:
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError(
+                f"This date is before the “{self.since.label.text}” date: "
+                "choose an end on or after the start."
+            )
 
 
 class DayForm(TextOnlyForm):
@@ -108,6 +126,9 @@ class NameSearchForm(TextOnlyForm):
 
 
 class DecisionForm(TextOnlyForm):
+    """A provider's decision. Clearing a client the rules refer or defer needs a second
+    look: a ticked confirmation and a note saying why."""
+
     decision = RadioField(
         "Decision",
         choices=[SelectChoice(k, v) for k, v in DECISIONS.choices()],
@@ -120,9 +141,31 @@ class DecisionForm(TextOnlyForm):
         render_kw={"rows": 4, "maxlength": 2000},
     )
 
+    confirm_clear = BooleanField("I have read the flags and clear this client anyway")
+
+    def __init__(self, *args, outcome: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.outcome = outcome
+
+    @property
+    def clearing_needs_confirmation(self) -> bool:
+        return self.outcome in CONFIRM_CLEARING
+
     def validate(self, extra_validators=None) -> bool:
-        """A deferral needs its date (an empty date field alone is not an error)."""
+        """A deferral needs its date (an empty date field alone is not an error); clearing
+        a refer or defer outcome needs its confirmation and a note."""
         ok = super().validate(extra_validators)
+        if ok and self.decision.data == CLEARED and self.clearing_needs_confirmation:
+            label = OUTCOMES.label(self.outcome)
+            if not (self.note.data or "").strip():
+                self.note.errors = [f"Say why you clear a client whose outcome is {label}."]
+                ok = False
+            if not self.confirm_clear.data:
+                self.confirm_clear.errors = [
+                    f"The outcome is {label}: tick to confirm that you clear this client."
+                ]
+                ok = False
+            return ok
         if ok and self.decision.data == DEFER_UNTIL:
             if self.defer_until.data is None:
                 self.defer_until.errors = ["Give the date to defer until."]
@@ -131,6 +174,21 @@ class DecisionForm(TextOnlyForm):
                 self.defer_until.errors = ["The date to defer until cannot be in the past."]
                 return False
         return ok
+
+
+class ContactForm(TextOnlyForm):
+    """That staff contacted the client: how, and a note (kept in the submission's history)."""
+
+    method = RadioField(
+        "How",
+        choices=[SelectChoice(k, v) for k, v in CONTACT_METHODS.choices()],
+        validators=[InputRequired("Choose how you contacted the client.")],
+    )
+    note = TextAreaField(
+        "Note",
+        [Length(max=2000, message="Keep the note to 2,000 characters."), no_control_characters],
+        render_kw={"rows": 2, "maxlength": 2000},
+    )
 
 
 class NewUserForm(TextOnlyForm):
@@ -168,3 +226,14 @@ class CodeForm(TextOnlyForm):
             "spellcheck": "false",
         },
     )
+
+
+# Account changes on the users page: each asks for confirmation on a page of its own.
+
+
+class ConfirmForm(TextOnlyForm):
+    """A confirmation: the CSRF token is the whole form."""
+
+
+class RoleForm(TextOnlyForm):
+    role = SelectField("New role", choices=[SelectChoice(k, v) for k, v in ROLES.choices()])

@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
+from flask_wtf.csrf import CSRFError
 
 from ..content import questionnaire, today
 from ..output import pdf
@@ -17,21 +18,27 @@ from ..store import audit as audit_store
 from ..store import decisions, get_db, lists
 from ..store import staff as staff_store
 from ..store.submissions import get_submission
-from ..vocab import DEFER_UNTIL
-from . import accounts, devices, two_factor
+from ..vocab import CONTACT_METHODS, DEFER_UNTIL
+from ..web import error_page
+from . import account_routes, accounts, devices, two_factor  # noqa: F401 - account_routes: its views join bp
 from .auth import (
     audit,
     authenticate,
     begin_attempt,
     complete_login,
     end_session,
+    idle_seconds_left,
+    keep_alive,
     note_attempt,
     refused_message,
     role_required,
     safe_next,
+    to_login,
 )
+from .blueprint import ID, bp
 from .forms import (
     AuditFilterForm,
+    ContactForm,
     DayForm,
     DecisionForm,
     LoginForm,
@@ -39,11 +46,12 @@ from .forms import (
     NewUserForm,
     QueueFilterForm,
 )
+from .print_routes import MAX_UNCONFIRMED, confirm_print, print_link
 from .two_factor_views import second_step
 
-bp = Blueprint("staff", __name__, url_prefix="/staff")
-# A submission id in a URL: an int SQLite can hold (a bigger one is a 404, not a 500).
-ID = f"int(max={lists.SQLITE_MAX})"
+# The queue's filters and its page, carried from the queue to a submission and back.
+QUEUE_ARGS = ("order", "outcome", "decided", "since", "until")
+PAGE_ARGS = ("after", "before", "last")
 
 
 def _home():
@@ -100,36 +108,70 @@ def logout():
 @bp.get("/")
 @role_required("provider")
 def queue():
-    """Submitted screenings, most severe first, then waiting longest first."""
-    form = QueueFilterForm(request.args)
-    valid = form.validate()
-    args = {k: v for k, v in request.args.items() if k in form._fields and v}
+    """The worklist (appointments in the coming days first), or most severe first."""
+    form, query, context = _queue_context(request.args)
+    db, on = get_db(), today()
     page = lists.queue(
-        get_db(),
-        outcome=form.outcome.data or None,
-        decided=form.decided.data or "no",
-        since=form.since.data if valid else None,
-        until=form.until.data if valid else None,
-        name=session.get("search_queue"),
+        db,
+        query,
+        on,
         after=request.args.get("after"),
         before=request.args.get("before"),
         last=request.args.get("last") == "1",
     )
+    audit("view_queue", detail=_filter_codes(query, request.args))
+    filters = {k: v for k, v in context.items() if k in QUEUE_ARGS}
     # No filter but the default "not yet decided": an empty page means nothing is waiting.
     unfiltered = (
-        not session.get("search_queue")
-        and args.get("decided", "no") == "no"
-        and not any(args.get(k) for k in ("outcome", "since", "until"))
+        not query.name
+        and query.decided == "no"
+        and not any(filters.get(k) for k in ("outcome", "since", "until"))
     )
     return render_template(
         "staff/queue.html",
         form=form,
         page=page,
-        args=args,
-        today=today(),
+        args=filters,
+        context=context,
+        counts=lists.counts(db, query, on),
+        count_cap=lists.COUNT_CAP,
+        query=query,
+        today=on,
         search=_search_form("queue"),
         unfiltered=unfiltered,
     )
+
+
+def _queue_context(args) -> tuple[QueueFilterForm, lists.QueueFilter, dict]:
+    """The queue's filter form, the filter it asks for (fields in error left out), and the
+    arguments that bring a page of it back (filters and pager, no name: that stays in the
+    session)."""
+    form = QueueFilterForm(args)
+    form.validate()
+    dates_ok = not form.since.errors and not form.until.errors
+    query = lists.QueueFilter(
+        order=form.order.data if form.order.data in lists.ORDERS else "worklist",
+        decided=form.decided.data if form.decided.data in ("no", "yes", "all") else "no",
+        outcome=form.outcome.data if not form.outcome.errors else None,
+        since=form.since.data if dates_ok else None,
+        until=form.until.data if dates_ok else None,
+        name=session.get("search_queue"),
+    )
+    context = {k: v for k, v in args.items() if k in QUEUE_ARGS + PAGE_ARGS and v}
+    return form, query, context
+
+
+def _filter_codes(query: lists.QueueFilter, args) -> str:
+    """The audit's record of a queue view: the filters as codes, never the name searched."""
+    codes = [f"order={query.order}", f"decided={query.decided}"]
+    codes += [f"{k}={v}" for k, v in (("outcome", query.outcome), ("since", query.since),
+                                      ("until", query.until)) if v]  # fmt: skip
+    if query.name:
+        codes.append("name search")
+    page = next((k for k in PAGE_ARGS if args.get(k)), None)
+    if page:
+        codes.append(f"page={page}")
+    return " ".join(codes)
 
 
 def _search_form(where: str) -> NameSearchForm:
@@ -147,6 +189,8 @@ def search(where: str):
     form = NameSearchForm()
     if form.validate_on_submit():
         session[f"search_{where}"] = " ".join((form.q.data or "").split())
+        if session[f"search_{where}"]:
+            audit("search", detail=where)  # where, never what was typed
     else:
         flash("A name search is at most 100 characters.", "error")
     back = safe_next(request.form.get("back"))
@@ -161,31 +205,44 @@ def submission(submission_id: int):
     if sub is None:
         abort(404)
     audit("view_submission", submission_id=submission_id)
-    return _submission_page(sub, DecisionForm())
+    return _submission_page(sub, DecisionForm(outcome=sub["outcome"]))
 
 
-def _submission_page(sub: dict, form: DecisionForm, status: int = 200):
+def _submission_page(
+    sub: dict, form: DecisionForm, status: int = 200, contact_form: ContactForm | None = None
+):
+    db = get_db()
+    _, query, context = _queue_context(request.args)
+    before, after = lists.neighbours(db, query, sub["id"], today())
+    here = url_for("staff.submission", submission_id=sub["id"], **context)
     return render_template(
         "staff/submission.html",
         sub=sub,
         qn=questionnaire(),
         read=answers_read(sub),
         form=form,
-        history=decisions.history(get_db(), sub["id"]),
+        contact_form=contact_form or ContactForm(prefix="contact", formdata=None),
+        history=decisions.timeline(db, sub["id"]),
         version=sub["rules_version"],
         age=age_on(sub["date_of_birth"], today()),
+        context=context,
+        here=here,
+        back=url_for("staff.queue", **context),
+        previous=before and url_for("staff.submission", submission_id=before, **context),
+        following=after and url_for("staff.submission", submission_id=after, **context),
     ), status
 
 
 @bp.post(f"/submissions/<{ID}:submission_id>/decision")
 @role_required("provider")
 def decide(submission_id: int):
-    """Record a decision; earlier ones stay in the history."""
+    """Record a decision (earlier ones stay in the history), then open the next submission
+    waiting for one, in the order and with the filters the provider came from."""
     db = get_db()
     sub = get_submission(db, submission_id)
     if sub is None:
         abort(404)
-    form = DecisionForm()
+    form = DecisionForm(outcome=sub["outcome"])
     if not form.validate_on_submit():
         return _submission_page(sub, form, 422)
     decision = form.decision.data
@@ -194,8 +251,47 @@ def decide(submission_id: int):
     decisions.record(
         db, submission_id, decision, user=current_user.who, defer_until=defer, note=note
     )
-    flash(f"Decision recorded: {decision_text(decision, defer)}.")
-    return redirect(url_for("staff.submission", submission_id=submission_id))
+    session["decision_saved"] = submission_id  # the browser may forget its kept note
+    _, query, context = _queue_context(request.args)
+    following = lists.next_undecided(db, query, submission_id, today())
+    recorded = f"Decision recorded: {decision_text(decision, defer)}."
+    if following is None:
+        flash(f"{recorded} Nothing else in this list is waiting for a decision.")
+        return redirect(url_for("staff.queue", **context))
+    flash(f"{recorded} This is the next submission waiting for a decision.")
+    return redirect(url_for("staff.submission", submission_id=following, **context))
+
+
+@bp.post(f"/submissions/<{ID}:submission_id>/contact")
+@role_required("provider")
+def contact(submission_id: int):
+    """Note that the client was contacted: how, and what was said."""
+    db = get_db()
+    sub = get_submission(db, submission_id)
+    if sub is None:
+        abort(404)
+    form = ContactForm(prefix="contact")
+    if not form.validate_on_submit():
+        return _submission_page(sub, DecisionForm(outcome=sub["outcome"]), 422, form)
+    decisions.record_contact(
+        db,
+        submission_id,
+        form.method.data,
+        user=current_user.who,
+        note=(form.note.data or "").strip(),
+    )
+    flash(f"Contact recorded: {CONTACT_METHODS.label(form.method.data)}.")
+    _, _, context = _queue_context(request.args)
+    return redirect(url_for("staff.submission", submission_id=submission_id, **context))
+
+
+@bp.get(f"/submissions/<{ID}:submission_id>/decision")
+@bp.get(f"/submissions/<{ID}:submission_id>/contact")
+@role_required("provider")
+def submission_form(submission_id: int):
+    """A form's address opened as a page (a bookmark, the browser's history): its page."""
+    _, _, context = _queue_context(request.args)
+    return redirect(url_for("staff.submission", submission_id=submission_id, **context))
 
 
 @bp.get("/day")
@@ -208,12 +304,14 @@ def day():
     name = session.get("search_day")
     clients = lists.day_clients(get_db(), chosen, name)
     elsewhere = lists.name_on_other_days(get_db(), chosen, name) if name else []
+    audit("view_day", detail=chosen.isoformat() + (" name search" if name else ""))
     return render_template(
         "staff/day.html",
         form=form,
         day=chosen,
         clients=clients,
         elsewhere=elsewhere,
+        printing=print_link(chosen, clients, searched=bool(name)),
         search=_search_form("day"),
         prev_day=chosen - dt.timedelta(days=1),
         next_day=chosen + dt.timedelta(days=1),
@@ -238,6 +336,7 @@ def audit_log():
         before=before,
     )
     args = {k: v for k, v in request.args.items() if k in form._fields and v}
+    audit("view_audit", detail=" ".join(f"{k}={v[:64]}" for k, v in args.items()) or None)
     return render_template("staff/audit.html", form=form, rows=rows, older=older, args=args)
 
 
@@ -265,6 +364,8 @@ def users_page():
             password, status = None, 422
     elif request.method == "POST":
         status = 422
+    if request.method == "GET":
+        audit("view_users")
     created = form.username.data.strip() if password else None
     if created:  # an empty form for the next account
         form = NewUserForm(formdata=None)
@@ -312,8 +413,43 @@ def day_pdf(day: str):
         chosen = dt.date.fromisoformat(day)
     except ValueError:
         abort(404)
-    data = pdf.day_pdf(get_db(), chosen)
-    if data is None:
+    db = get_db()
+    count = len(lists.day_clients(db, chosen))
+    if count > MAX_UNCONFIRMED and request.args.get("confirmed") != "1":
+        return confirm_print(chosen, count, url_for("staff.day_pdf", day=day, confirmed=1))
+    batch = pdf.day_batch(db, chosen)
+    if batch is None:
         abort(404)
-    audit("print_day", detail=chosen.isoformat())
+    data, printed = batch
+    audit("print_day", detail=f"{chosen.isoformat()}: {','.join(map(str, printed))}")
     return pdf.pdf_response(data, pdf.day_filename(chosen))
+
+
+@bp.post("/keepalive")
+@role_required("front_desk")
+def keepalive():
+    """The idle warning's "stay logged in": count it as activity."""
+    keep_alive()
+    return jsonify(seconds_left=idle_seconds_left())
+
+
+@bp.errorhandler(CSRFError)
+def form_expired(exc: CSRFError):
+    """A staff form posted by someone not logged in, its token refused (the session cookie
+    expired or was cleared meanwhile): the login wall, as for a live session that went
+    idle, rather than a 400 page. The login form's own refusal stays a 400."""
+    if current_user.is_authenticated or request.endpoint in (None, "staff.login"):
+        return error_page(400)
+    flash("Your session had ended. Please log in again.")
+    return to_login()
+
+
+@bp.context_processor
+def staff_page_state() -> dict:
+    """What staff.js needs on every staff page: the idle countdown and a saved decision."""
+    if not current_user.is_authenticated:
+        return {}
+    return {
+        "idle_seconds_left": idle_seconds_left(),
+        "decision_saved": session.pop("decision_saved", None),
+    }

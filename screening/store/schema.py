@@ -246,6 +246,103 @@ def _appointments(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_outbox_appointment ON outbox (appointment_id, kind)")
 
 
+# Characters that join the parts of one name ("O'Brien", "Jean-Luc"). A tokenizer can only
+# split at them, and then "obrien" finds nothing: the index holds each name twice, once with
+# them removed ("OBrien") and once split at them ("O", "Brien"). lists.name_match removes
+# them from what staff type. Frozen here: a later change needs a migration of its own.
+_NAME_JOINERS = "'\u2019\u2018\u02bc`-\u2010\u2011"
+
+
+def _name_words(column: str) -> str:
+    """SQL for the text indexed for a name: joined, then as written."""
+    joined = column
+    for char in _NAME_JOINERS:
+        joined = f"replace({joined}, '{char.replace(chr(39), chr(39) * 2)}', '')"
+    return f"({joined} || ' ' || {column})"
+
+
+@migrations(name="0006_staff_workflow")
+def _staff_workflow(db: sqlite_utils.Database) -> None:
+    # The worklist: undecided clients by appointment date (the coming days, soonest first;
+    # past appointments most recent first), the others by severity then waiting time. On the
+    # plain column `decision` (queried as "decision IS NULL"), so that the group counts read
+    # the index alone: SQLite 3.40 reads the table for each entry of an index on an
+    # expression, such as 0002's on "(decision IS NULL)", which these replace.
+    db.execute(
+        "CREATE INDEX idx_worklist ON submissions "
+        "(status, decision, appointment_date, outcome_rank, submitted_at)"
+    )
+    db.execute(
+        "CREATE INDEX idx_undecided ON submissions (status, decision, outcome_rank, submitted_at)"
+    )
+    db.execute("DROP INDEX IF EXISTS idx_queue_decided")
+    # Most severe first among decided ones (or all): 0001's idx_queue with `decision` last,
+    # so that "decided" is judged in the index, not by reading each row.
+    db.execute("DROP INDEX IF EXISTS idx_queue")
+    db.execute(
+        "CREATE INDEX idx_queue ON submissions (status, outcome_rank, submitted_at, decision)"
+    )
+    # Decided and undecided together ("All"), in the worklist's order; `decision` last so
+    # that the decided ones are counted from the index too.
+    db.execute(
+        "CREATE INDEX idx_appointment ON submissions "
+        "(status, appointment_date, outcome_rank, submitted_at, decision)"
+    )
+    # Name search that ignores apostrophes and hyphens as it ignores accents: rebuilt as a
+    # contentless index of each name's words (see _name_words), kept by the same triggers.
+    for trigger in ("names_fts_insert", "names_fts_new", "names_fts_delete"):
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.execute("DROP TABLE IF EXISTS names_fts")
+    db.execute(
+        "CREATE VIRTUAL TABLE names_fts USING fts5(name_words, content='', "
+        "tokenize='unicode61 remove_diacritics 2')"
+    )
+    old, new = _name_words("old.client_name"), _name_words("new.client_name")
+    db.execute(
+        "CREATE TRIGGER names_fts_insert AFTER UPDATE OF client_name ON submissions "
+        "WHEN new.client_name IS NOT NULL BEGIN "
+        "INSERT INTO names_fts(names_fts, rowid, name_words) "
+        f"SELECT 'delete', old.id, {old} WHERE old.client_name IS NOT NULL; "
+        f"INSERT INTO names_fts(rowid, name_words) VALUES (new.id, {new}); END"
+    )
+    db.execute(
+        "CREATE TRIGGER names_fts_new AFTER INSERT ON submissions "
+        "WHEN new.client_name IS NOT NULL BEGIN "
+        f"INSERT INTO names_fts(rowid, name_words) VALUES (new.id, {new}); END"
+    )
+    db.execute(
+        "CREATE TRIGGER names_fts_delete AFTER DELETE ON submissions "
+        "WHEN old.client_name IS NOT NULL BEGIN "
+        "INSERT INTO names_fts(names_fts, rowid, name_words) "
+        f"VALUES ('delete', old.id, {old}); END"
+    )
+    db.execute(
+        "INSERT INTO names_fts(rowid, name_words) "
+        f"SELECT id, {_name_words('client_name')} FROM submissions "
+        "WHERE client_name IS NOT NULL"
+    )
+    # "Contacted the client": who, when, how, a note; kept beside the decisions, never edited.
+    db["contacts"].create(
+        {
+            "id": int,
+            "submission_id": int,
+            "method": str,
+            "note": str,
+            "user_id": int,
+            "at": str,
+        },
+        pk="id",
+        not_null={"submission_id", "method", "at"},
+        foreign_keys=[("submission_id", "submissions", "id"), ("user_id", "users", "id")],
+    )
+    db["contacts"].create_index(["submission_id", "at"])
+    for event in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER contacts_no_{event.lower()} BEFORE {event} ON contacts "
+            "BEGIN SELECT RAISE(ABORT, 'contacts rows are never changed or removed'); END"
+        )
+
+
 def init_db(path: str | Path) -> None:
     """Create or upgrade the schema; safe to run any number of times."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)

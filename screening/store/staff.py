@@ -64,6 +64,19 @@ def disable_user(db: sqlite_utils.Database, user_id: int) -> None:
         revoke_all_sessions(db, user_id)
 
 
+def enable_user(db: sqlite_utils.Database, user_id: int) -> None:
+    """Let a disabled account log in again (its old sessions stay ended)."""
+    with transaction(db):
+        db.execute("UPDATE users SET active = 1 WHERE id = ?", [user_id])
+
+
+def set_role(db: sqlite_utils.Database, user_id: int, role: str) -> None:
+    """A new role; open sessions end, so the next page is served under the new role."""
+    with transaction(db):
+        db.execute("UPDATE users SET role = ? WHERE id = ?", [role, user_id])
+        revoke_all_sessions(db, user_id)
+
+
 def set_password_hash(
     db: sqlite_utils.Database, user_id: int, password_hash: str, end_sessions: bool = True
 ) -> None:
