@@ -9,6 +9,7 @@ import re
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
+from .. import printing
 from ..content import questionnaire, today
 from ..output import pdf
 from ..output.display import answers_read, decision_text
@@ -297,7 +298,7 @@ def disable_user(username: str):
 def summary_pdf(submission_id: int):
     """One client's PDF summary, for the front desk and providers."""
     db = get_db()
-    data = pdf.summary_pdf(db, submission_id)
+    data = printing.summary(db, submission_id)  # stored while current, else rendered now
     if data is None:
         abort(404)
     audit("print_summary", submission_id=submission_id)
@@ -307,13 +308,10 @@ def summary_pdf(submission_id: int):
 @bp.get("/day/<day>.pdf")
 @role_required("front_desk")
 def day_pdf(day: str):
-    """A day's batch: a cover page, then each client's summary on a new page."""
+    """A day's batch: printed from stored summaries, with a progress page while some are
+    prepared (staff/printing.py)."""
     try:
         chosen = dt.date.fromisoformat(day)
     except ValueError:
         abort(404)
-    data = pdf.day_pdf(get_db(), chosen)
-    if data is None:
-        abort(404)
-    audit("print_day", detail=chosen.isoformat())
-    return pdf.pdf_response(data, pdf.day_filename(chosen))
+    return redirect(url_for("staff.print_day", day=chosen.isoformat()))
