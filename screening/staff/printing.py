@@ -11,7 +11,7 @@ from flask import abort, current_app, render_template, request
 
 from .. import printing
 from ..output import pdf
-from ..store import get_db
+from ..store import get_db, lists
 from ..store.lists import day_clients
 from .auth import audit, role_required
 from .routes import bp
@@ -42,9 +42,10 @@ def print_chosen():
     try:
         ids = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        abort(400, description="ids: give submission numbers separated by commas.")
-    if not ids or len(ids) > MAX_IDS or any(i < 1 for i in ids):
-        abort(400, description=f"ids: give 1 to {MAX_IDS} submission numbers.")
+        ids = []
+    if not ids or len(ids) > MAX_IDS or any(i < 1 or i > lists.SQLITE_MAX for i in ids):
+        message = f"ids: give 1 to {MAX_IDS} submission numbers separated by commas."
+        return message, 400, {"Content-Type": "text/plain; charset=utf-8"}
     return print_batch(ids)
 
 
