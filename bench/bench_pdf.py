@@ -14,6 +14,7 @@ import argparse
 import datetime as dt
 import html
 import json
+import os
 import re
 import statistics
 import sys
@@ -27,11 +28,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from helpers import valid_answers
 
-from screening import create_app
+from screening import create_app, printing
 from screening.content import questionnaire as current_questionnaire
 from screening.content import rules as current_rules
 from screening.output import pdf
 from screening.store import get_db, init_db
+from screening.store import summaries as summary_store
 from screening.store.submissions import import_answers
 
 RATIO_TARGET = 2.0  # a summary may cost at most twice a plain document of its text
@@ -232,6 +234,73 @@ def measure(quick: bool, deadline: float | None = None) -> dict:
     }
 
 
+def measure_printing(clients: int = DAY_CLIENTS, renders: int = 500) -> dict:
+    """Issue 22's figures, each beside its baseline: a day's batch joined from stored
+    summaries beside the same day rendered from scratch; an uncached batch over every core
+    (process pool) per client beside a single summary; a worker's memory growth over
+    `renders` background renders (from the first tenth to the end)."""
+    with tempfile.TemporaryDirectory(prefix="bench-print-") as tmp:
+        database = Path(tmp) / "bench.db"
+        init_db(database)
+        app = create_app({"SECRET_KEY": "bench-pdf", "DATABASE": str(database)})
+        with app.app_context():
+            db = get_db()
+            qn, ruleset, today = current_questionnaire(), current_rules(), dt.date.today()
+            day = today + dt.timedelta(days=7)
+            for i in range(clients):
+                name = f"{FIRST[i % len(FIRST)]} {LAST[i % len(LAST)]}"
+                answers = valid_answers(
+                    full_name=name, signature=name, appointment_date=day.isoformat()
+                )
+                import_answers(db, answers, qn, ruleset, today)
+            ids = [row["id"] for row in pdf.day_clients(db, day)]
+            pdf.summary_pdf(db, ids[0])  # warm-up
+            single = Times()
+            for _ in range(5):
+                single.time(pdf.summary_pdf, db, ids[0])
+            scratch = Times()
+            scratch.time(pdf.day_pdf, db, day)
+            db.execute("DELETE FROM summary_jobs")
+            pooled = Times()
+            try:
+                printing._pool(app).submit(int, 0).result()  # start the pool's processes
+                pooled.time(printing.batch_pdf, db, ids, day)
+            finally:
+                printing.shutdown_pool()
+            assert not printing.missing(db, ids)
+            joined = Times()
+            for _ in range(3):
+                data = joined.time(printing.batch_pdf, db, ids, day)
+            assert data.startswith(b"%PDF")
+            # A worker's memory over background renders of the same summaries, again and again.
+            rss_first = None
+            done = 0
+            while done < renders:
+                summary_store.queue(db, ids[: min(len(ids), renders - done)])
+                done += printing.work_once(app)
+                if rss_first is None and done >= renders // 10:
+                    rss_first = rss_mb()
+            rss_last = rss_mb()
+    single_ms = statistics.median(single.wall) * 1000
+    return {
+        "benchmark": "printing",
+        "clients": clients,
+        "single_summary_ms": round(single_ms, 1),
+        "day_from_scratch_ms": median_ms(scratch.wall),
+        "day_from_stored_ms": median_ms(joined.wall),
+        "day_from_stored_target_met": statistics.median(joined.wall) <= 1.5,
+        "uncached_pool_ms": median_ms(pooled.wall),
+        "uncached_per_client_ratio": round(
+            statistics.median(pooled.wall) * 1000 / clients / single_ms, 3
+        ),
+        "cores": os.cpu_count(),
+        "background_renders": renders,
+        "rss_first_tenth_mb": round(rss_first, 1),
+        "rss_end_mb": round(rss_last, 1),
+        "rss_growth": round((rss_last - rss_first) / rss_first, 3),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
@@ -247,7 +316,17 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECONDS",
         help="stop starting work after this long (bench/run.py's time budget)",
     )
+    parser.add_argument(
+        "--printing",
+        action="store_true",
+        help="only issue 22's printing figures (stored summaries, the pool, background renders)",
+    )
+    parser.add_argument("--clients", type=int, default=DAY_CLIENTS, help="with --printing")
+    parser.add_argument("--renders", type=int, default=500, help="with --printing")
     args = parser.parse_args(argv)
+    if args.printing:
+        print(json.dumps(measure_printing(args.clients, args.renders)))
+        return 0
     f = measure(args.quick, args.deadline)
     if args.json:
         print(json.dumps(f))

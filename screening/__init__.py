@@ -15,6 +15,7 @@ from . import (
     health,
     housekeeping,
     invitations,
+    printing,
     startup,
     store,
     vocab,
@@ -66,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
     appointments_cli.init_app(app)
     invitations.init_app(app)
+    printing.init_app(app)
     return app
 
 

@@ -146,7 +146,8 @@ def pdf_command(submission_id: int | None, day: str | None, output: str) -> None
     Examples: flask --app screening pdf 42 -o summary.pdf
               flask --app screening pdf --day 2026-11-25 -o today.pdf
     """
-    from .output import pdf  # WeasyPrint loads only for commands that render
+    from . import printing  # WeasyPrint loads only for commands that render
+    from .store.lists import day_clients
 
     if (submission_id is None) == (day is None):
         raise click.UsageError("give a SUBMISSION_ID or --day YYYY-MM-DD (one of them)")
@@ -156,11 +157,12 @@ def pdf_command(submission_id: int | None, day: str | None, output: str) -> None
                 chosen = dt.date.fromisoformat(day)
             except ValueError:
                 raise click.ClickException(f"--day {day}: not a date like 2026-11-25") from None
-            data = pdf.day_pdf(db, chosen)
+            ids = [row["id"] for row in day_clients(db, chosen)]
+            data = printing.batch_pdf(db, ids, chosen) if ids else None
             if data is None:
                 raise click.ClickException(f"no submitted screenings for {chosen.isoformat()}")
         else:
-            data = pdf.summary_pdf(db, submission_id)
+            data = printing.summary(db, submission_id)  # stored while current
             if data is None:
                 raise click.ClickException(f"no submitted screening with id {submission_id}")
     with open_private(output) as out:  # health data: 0600 from the first byte

@@ -103,6 +103,13 @@ def defaults(instance_path: str) -> dict:
         # SMTP_URL is set (never under TESTING); True or False decides. It also queues alerts.
         "MAIL_WORKER": None,
         "MAIL_POLL_SECONDS": 30,
+        # Summary PDFs rendered ahead (a thread per server process): None starts it unless
+        # TESTING; True or False decides. New jobs are looked for this often (a cheap read).
+        "SUMMARY_WORKER": None,
+        "SUMMARY_POLL_SECONDS": 2,
+        # Processes that render a batch's summaries not stored yet: None is every core;
+        # 0 or 1 renders them in the server process.
+        "PRINT_PROCESSES": None,
         "SMTP_TIMEOUT": 20,
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "SESSION_COOKIE_NAME": "screening",

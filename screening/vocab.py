@@ -101,6 +101,7 @@ AUDIT_ACTIONS = Vocabulary(
     Term("decision", "Recorded a decision"),
     Term("print_summary", "Printed a summary"),
     Term("print_day", "Printed a day"),
+    Term("print_batch", "Printed chosen summaries"),
     Term("user_create", "Created an account"),
     Term("user_disable", "Disabled an account"),
     Term("user_password", "Changed a password"),

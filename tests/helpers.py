@@ -12,6 +12,8 @@ TODAY = dt.date.today()
 # production defaults stay as they are: see screening/config.py.
 TEST_SETTINGS = {
     "REQUIRE_2FA": False,
+    # Batches render in the test's own process; tests of the process pool ask for one.
+    "PRINT_PROCESSES": 0,
     "CLIENT_STARTS_PER_HOUR": 0,
     "CLIENT_SUBMISSIONS_PER_HOUR": 0,
 }

@@ -100,7 +100,7 @@ def test_one_submission_prints_within_its_page_budget(app, staff, submitted, kin
         response = client.get(f"/staff/submissions/{sid}/summary.pdf")
     else:
         day = rows(app, "SELECT day FROM submissions WHERE id = ?", [sid])[0]["day"]
-        response = client.get(f"/staff/day/{day}.pdf")
+        response = client.get(f"/staff/day/{day}.pdf", follow_redirects=True)  # to /staff/print
     assert response.status_code == 200
     pages = PdfReader(io.BytesIO(response.data)).pages
     text = " ".join(page.extract_text() for page in pages)

@@ -68,12 +68,13 @@ def test_a_summary_has_the_name_outcome_every_flag_and_every_answer(app, submitt
     assert f"age {45}" in text and "Skin Clinic" in pages[0]
 
 
-def test_every_page_has_the_clinic_print_time_and_page_number(app, submitted):
+def test_every_page_has_the_clinic_prepared_time_and_page_number(app, submitted):
     app.config["CLINIC_NAME"] = 'Dr "Lee" \\ Skin; } @page { size: A2 }'
     sid = submitted(active_acne=True, notes="A long note. " * 150)
     pages = text_of(render(app, sid))
     assert len(pages) >= 2
-    printed = dt.datetime.now().astimezone().strftime("Printed %Y-%m-%d")
+    # Summaries are rendered ahead and printed later: the header says when it was prepared.
+    printed = dt.datetime.now().astimezone().strftime("Prepared %Y-%m-%d")
     born = valid_answers()["date_of_birth"]
     for number, page in enumerate(pages, 1):
         assert 'Dr "Lee" \\ Skin; } @page { size: A2 }' in page, number
@@ -302,10 +303,11 @@ def test_pdf_routes_for_front_desk_with_safe_headers_and_audit(app, staff, submi
     assert disposition == f'inline; filename="summary-{TODAY.isoformat()}-{sid}.pdf"'
     assert "Printed" not in disposition and response.headers["Cache-Control"] == "no-store"
     assert "Printed Person" in " ".join(text_of(response.data))
-    day = desk.get(f"/staff/day/{TODAY.isoformat()}.pdf")
+    # The day page's old address leads to the batch view (staff/printing.py).
+    day = desk.get(f"/staff/day/{TODAY.isoformat()}.pdf", follow_redirects=True)
     assert day.status_code == 200
     assert day.headers["Content-Disposition"] == f'inline; filename="day-{TODAY.isoformat()}.pdf"'
-    assert desk.get("/staff/day/2001-01-01.pdf").status_code == 404
+    assert desk.get("/staff/day/2001-01-01.pdf", follow_redirects=True).status_code == 404
     assert desk.get("/staff/day/nonsense.pdf").status_code == 404
     assert desk.get("/staff/submissions/999999/summary.pdf").status_code == 404
     assert app.test_client().get(f"/staff/submissions/{sid}/summary.pdf").status_code == 302

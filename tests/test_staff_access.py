@@ -267,11 +267,16 @@ def test_anonymous_is_sent_to_login_with_next(app):
     assert response.location.startswith("/staff/login?next=")
 
 
-PDF_ROUTES = ["/staff/submissions/{id}/summary.pdf", "/staff/day/{day}.pdf"]
+PDF_ROUTES = [
+    "/staff/submissions/{id}/summary.pdf",
+    "/staff/day/{day}.pdf",
+    "/staff/print/day/{day}",
+    "/staff/print?ids={id}",
+]
 
 
 def test_pdf_route_role_matrix(app, staff, submitted, cheap_argon2):
-    """The two PDF routes: the front desk, providers and admins get the PDF; anonymous and
+    """The PDF routes: the front desk, providers and admins get the PDF; anonymous and
     disabled accounts are sent to log in and get no PDF (nor the client's name)."""
     submission_id = submitted()
     conn = db(app)
@@ -295,7 +300,8 @@ def test_pdf_route_role_matrix(app, staff, submitted, cheap_argon2):
                 assert response.status_code == 302, (role, url, response.status_code)
                 assert response.location.startswith("/staff/login?next="), response.location
                 assert not response.data.startswith(b"%PDF") and b"Ana" not in response.data
-            else:
+            else:  # the day's old address leads to /staff/print/day/<day>
+                response = client.get(url, follow_redirects=True)
                 assert response.status_code == 200, (role, url, response.status_code)
                 assert response.mimetype == "application/pdf" and response.data[:4] == b"%PDF"
                 assert response.headers["Cache-Control"] == "no-store"

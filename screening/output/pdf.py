@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import hashlib
 import logging
 import mimetypes
 import re
@@ -20,12 +21,14 @@ from urllib.parse import unquote, urlsplit
 
 from flask import Response, current_app, render_template
 
-from ..content import questionnaire, today
+from ..content import questionnaire, rules, today
 from ..questionnaire import age_on
+from ..store import now
 from ..store.decisions import history
 from ..store.lists import clients_by_ids, day_clients
 from ..store.submissions import get_submission
-from .display import answers_read, now_local
+from ..store.summaries import latest_decision
+from .display import answers_read, local_time, now_local
 
 _lock = threading.Lock()
 STATIC = (Path(__file__).parent.parent / "static").resolve()
@@ -109,23 +112,29 @@ def css_string(text: str) -> str:
     )
 
 
-def page_css(size: str, clinic: str, printed: str) -> str:
-    """The page size and each page's header: the clinic's name and when it was printed."""
+def page_css(size: str, clinic: str, prepared: str) -> str:
+    """The page size and each page's header: the clinic's name and when the PDF was prepared
+    (a summary is rendered ahead and printed later: the time it shows is its render's)."""
     size = "A4" if str(size).upper() == "A4" else "Letter"
     return (
         f"@page {{ size: {size}; @top-left {{ content: {css_string(clinic)}; }} "
-        f"@top-right {{ content: {css_string('Printed ' + printed)}; }} }}"
+        f"@top-right {{ content: {css_string('Prepared ' + prepared)}; }} }}"
     )
 
 
-def render(html: str) -> bytes:
-    """HTML -> PDF bytes with our fetcher, fonts and print CSS (page size from config)."""
+def render(html: str, prepared: str | None = None) -> bytes:
+    """HTML -> PDF bytes with our fetcher, fonts and print CSS (page size from config);
+    `prepared` is the stored time the header shows (default: now)."""
     from weasyprint import CSS, HTML
 
     fonts, fetcher, css = _renderer()
     config = current_app.config
     page = CSS(
-        string=page_css(config["PDF_PAGE_SIZE"], config["CLINIC_NAME"], now_local()),
+        string=page_css(
+            config["PDF_PAGE_SIZE"],
+            config["CLINIC_NAME"],
+            local_time(prepared) if prepared else now_local(),
+        ),
         url_fetcher=fetcher,
         font_config=fonts,
     )
@@ -176,6 +185,76 @@ def summary_pdf(db, submission_id: int) -> bytes | None:
     return render(render_template("pdf/summary.html", clients=clients, qn=questionnaire()))
 
 
+LAYOUT_FILES = ("pdf/_client.html", "pdf/summary.html", "_submission.html")
+
+
+@lru_cache(maxsize=8)
+def _files_digest(template_folder: str) -> str:
+    """The print stylesheet and summary templates as they are in this process."""
+    digest = hashlib.sha256(PRINT_CSS.read_bytes())
+    for name in LAYOUT_FILES:
+        digest.update((Path(template_folder) / name).read_bytes())
+    return digest.hexdigest()
+
+
+def layout() -> str:
+    """What a stored summary's look depends on besides its submission: page size, clinic
+    name, stylesheet and templates, the questionnaire and the rules in force (their labels
+    and references). A change to any of them makes every stored summary stale."""
+    config = current_app.config
+    parts = [
+        str(config["PDF_PAGE_SIZE"]).upper(),
+        str(config["CLINIC_NAME"]),
+        _files_digest(str(current_app.template_folder)),
+        str(questionnaire().version),
+        str(getattr(rules(), "version", "")),
+    ]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def prepare_summary(db, submission_id: int) -> dict | None:
+    """Render one client's summary with what it shows, to store: {"pdf", "decision_id",
+    "rules_version", "layout", "age", "prepared_at"}; None when there is no such submission.
+
+    The latest decision is read before the history the page shows, so a decision landing
+    in between makes the stored copy stale (rendered again), never wrongly current."""
+    decision_id = latest_decision(db, submission_id)
+    submission = get_submission(db, submission_id)
+    if submission is None:
+        return None
+    on = today()
+    prepared_at = now()
+    client = _client(db, submission, on)
+    data = render(
+        render_template("pdf/summary.html", clients=[client], qn=questionnaire()), prepared_at
+    )
+    return {
+        "pdf": data,
+        "decision_id": decision_id,
+        "rules_version": submission["rules_version"],
+        "layout": layout(),
+        "age": client["age"],
+        "prepared_at": prepared_at,
+    }
+
+
+def cover_pdf(db, submission_ids: list[int], day: dt.date | None = None) -> bytes:
+    """A batch's cover page(s), rendered fresh: the clients in print order."""
+    on = today()
+    clients = []
+    for submission_id in submission_ids:
+        submission = get_submission(db, submission_id)
+        if submission is not None:
+            clients.append(
+                {
+                    "sub": submission,
+                    "age": age_on(submission["date_of_birth"], on),
+                    "history": history(db, submission_id)[:1],
+                }
+            )
+    return render(render_template("pdf/cover.html", clients=clients, day=day))
+
+
 def day_pdf(db, day: dt.date) -> bytes | None:
     """A day's batch: a cover listing the clients, then each summary on a new page."""
     batch = day_batch(db, day)
@@ -220,6 +299,10 @@ def day_filename(day: dt.date) -> str:
 
 def batch_filename(day: dt.date, count: int) -> str:
     return f"day-{day.isoformat()}-{count}-selected.pdf"
+
+
+def summaries_filename(count: int) -> str:
+    return f"summaries-{today().isoformat()}-{count}.pdf"
 
 
 def pdf_response(data: bytes, filename: str) -> Response:

@@ -10,6 +10,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, ses
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 
+from .. import printing
 from ..content import questionnaire, today
 from ..output import pdf
 from ..output.display import answers_read, decision_text
@@ -398,7 +399,7 @@ def disable_user(username: str):
 def summary_pdf(submission_id: int):
     """One client's PDF summary, for the front desk and providers."""
     db = get_db()
-    data = pdf.summary_pdf(db, submission_id)
+    data = printing.summary(db, submission_id)  # stored while current, else rendered now
     if data is None:
         abort(404)
     audit("print_summary", submission_id=submission_id)
@@ -408,7 +409,8 @@ def summary_pdf(submission_id: int):
 @bp.get("/day/<day>.pdf")
 @role_required("front_desk")
 def day_pdf(day: str):
-    """A day's batch: a cover page, then each client's summary on a new page."""
+    """A day's batch: printed from stored summaries, with a progress page while some are
+    prepared (staff/printing.py)."""
     try:
         chosen = dt.date.fromisoformat(day)
     except ValueError:
@@ -417,10 +419,12 @@ def day_pdf(day: str):
     count = len(lists.day_clients(db, chosen))
     if count > MAX_UNCONFIRMED and request.args.get("confirmed") != "1":
         return confirm_print(chosen, count, url_for("staff.day_pdf", day=day, confirmed=1))
-    batch = pdf.day_batch(db, chosen)
-    if batch is None:
+    printed = [row["id"] for row in lists.day_clients(db, chosen)]
+    # From the stored summaries, the missing ones rendered over every core; a large uncached
+    # day can be followed on a progress page instead: /staff/print/day/DAY.
+    data = printing.batch_pdf(db, printed, chosen)
+    if data is None:
         abort(404)
-    data, printed = batch
     audit("print_day", detail=f"{chosen.isoformat()}: {','.join(map(str, printed))}")
     return pdf.pdf_response(data, pdf.day_filename(chosen))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from ..vocab import CONTACT_METHODS, DECISIONS, DEFER_UNTIL
-from . import audit
+from . import audit, summaries
 from .db import now, transaction
 
 
@@ -43,6 +43,7 @@ def record(
             submission_id=submission_id,
             detail=decision,
         )
+        summaries.queue(db, [submission_id])  # the stored summary shows the last decision
 
 
 def history(db: sqlite_utils.Database, submission_id: int) -> list[dict]:

@@ -343,6 +343,30 @@ def _staff_workflow(db: sqlite_utils.Database) -> None:
         )
 
 
+@migrations(name="0008_summaries")
+def _summaries(db: sqlite_utils.Database) -> None:
+    # Each submission's summary PDF, prepared in advance. It is current while the latest
+    # decision (none: NULL), the rules version and the layout (page size, clinic name,
+    # templates, in-force content) are those it was rendered with, and the age it shows is
+    # the client's age today.
+    db.execute(
+        "CREATE TABLE summaries ("
+        "submission_id INTEGER PRIMARY KEY REFERENCES submissions(id) ON DELETE CASCADE, "
+        "decision_id INTEGER, rules_version TEXT, layout TEXT NOT NULL, age INTEGER, "
+        "prepared_at TEXT NOT NULL, pdf BLOB NOT NULL)"
+    )
+    # Summaries to render in the background: one row per submission; `generation` grows when
+    # it is queued again (a decision while it renders), so the renderer deletes only the
+    # request it served. claimed_until is a lease: two workers never render one row at once.
+    db.execute(
+        "CREATE TABLE summary_jobs ("
+        "submission_id INTEGER PRIMARY KEY REFERENCES submissions(id) ON DELETE CASCADE, "
+        "generation INTEGER NOT NULL DEFAULT 1, queued_at TEXT NOT NULL, "
+        "claimed_until TEXT, attempts INTEGER NOT NULL DEFAULT 0)"
+    )
+    db.execute("CREATE INDEX idx_summary_jobs_due ON summary_jobs (claimed_until, queued_at)")
+
+
 def init_db(path: str | Path) -> None:
     """Create or upgrade the schema; safe to run any number of times."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ import sqlite_utils
 
 from ..questionnaire import Questionnaire, normalize_name
 from ..vocab import CLEAR, OUTCOMES
-from . import appointments
+from . import appointments, summaries
 from .db import ago, local_day, now, transaction
 
 # How long the same review form posted again (a double tap, a retried request) still returns
@@ -238,6 +238,7 @@ def _store(
     columns = ", ".join(f"{name} = ?" for name in row)
     db.execute(f"UPDATE submissions SET {columns} WHERE id = ?", [*row.values(), submission_id])
     appointments.on_submitted(db, submission_id)  # its appointment, by link or by name
+    summaries.queue(db, [submission_id])  # its summary, prepared before anyone prints it
 
 
 def new_reference(db) -> str:

@@ -1,0 +1,333 @@
+"""Printing without waiting: summaries rendered ahead and stored, batches joined from them.
+
+A submission's summary is queued when it is submitted and after each decision
+(store.summaries); a thread in each server process renders the queue, so printing usually
+serves a stored PDF. A batch is a fresh cover and the stored summaries joined with pypdf;
+summaries not stored yet are rendered in a process pool over every core. Log lines name
+submission ids, never a client.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import pickle
+import threading
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+import sqlite_utils
+from flask import Flask, current_app
+
+from .content import today
+from .output import batch, pdf
+from .questionnaire import age_on
+from .store import get_db
+from .store import summaries as store
+from .store.submissions import get_submission
+
+log = logging.getLogger(__name__)
+
+POOL_IDLE_SECONDS = 300  # a pool unused this long is shut down (its processes hold ~100 MB)
+
+
+# One summary -------------------------------------------------------------------------------
+
+
+def _ages(db: sqlite_utils.Database, submission_ids: list[int]) -> dict[int, int]:
+    """Each submitted submission's client age today (ids of missing ones are left out)."""
+    on, ages = today(), {}
+    for submission_id in submission_ids:
+        submission = get_submission(db, submission_id)
+        if submission is not None:
+            ages[submission_id] = age_on(submission["date_of_birth"], on)
+    return ages
+
+
+def stored(db: sqlite_utils.Database, submission_ids: list[int]) -> dict[int, dict]:
+    """The current stored summaries among these ids: {id: {"pdf", "prepared_at"}}."""
+    return store.current(db, submission_ids, pdf.layout(), _ages(db, submission_ids))
+
+
+def prepare(db: sqlite_utils.Database, submission_id: int) -> dict | None:
+    """Render one summary now and store it; None when there is no such submission."""
+    prepared = pdf.prepare_summary(db, submission_id)
+    if prepared is not None:
+        store.save(db, submission_id, prepared)
+    return prepared
+
+
+def summary(db: sqlite_utils.Database, submission_id: int) -> bytes | None:
+    """One client's summary: the stored one while it is current, else rendered (and
+    stored). None when there is no such submitted submission."""
+    found = stored(db, [submission_id])
+    if submission_id in found:
+        return found[submission_id]["pdf"]
+    prepared = prepare(db, submission_id)
+    return prepared["pdf"] if prepared else None
+
+
+# Batches -----------------------------------------------------------------------------------
+
+
+def printable(db: sqlite_utils.Database, submission_ids: list[int]) -> list[int]:
+    """The ids that are submitted submissions, in the order given, each once."""
+    seen: set[int] = set()
+    chosen = []
+    for submission_id in submission_ids:
+        if submission_id not in seen and get_submission(db, submission_id) is not None:
+            seen.add(submission_id)
+            chosen.append(submission_id)
+    return chosen
+
+
+def missing(db: sqlite_utils.Database, submission_ids: list[int]) -> list[int]:
+    """The ids whose stored summary is absent or stale."""
+    found = stored(db, submission_ids)
+    return [i for i in submission_ids if i not in found]
+
+
+def claim_missing(db: sqlite_utils.Database, submission_ids: list[int]) -> list[tuple[int, int]]:
+    """Queue these summaries (if not queued) and claim those no one is rendering."""
+    store.queue(db, submission_ids, renew=False)
+    return store.claim(db, limit=len(submission_ids), only=submission_ids)
+
+
+def render_claimed(app: Flask, claimed: list[tuple[int, int]]) -> None:
+    """Render claimed jobs, in the process pool when there are several, and store each as
+    it comes back (so a progress page can count them)."""
+    if not claimed:
+        return
+    with app.app_context():
+        db = get_db()
+        processes = _processes(app)
+        if len(claimed) == 1 or processes <= 1:
+            for submission_id, generation in claimed:
+                _finish(db, submission_id, generation, lambda i=submission_id: prepare(db, i))
+            return
+        executor = _pool(app)
+        futures = {executor.submit(_child_render, i): (i, g) for i, g in claimed}
+        for future in as_completed(futures):
+            submission_id, generation = futures[future]
+
+            def keep(future=future, submission_id=submission_id):
+                prepared = future.result()
+                if prepared is not None:
+                    store.save(db, submission_id, prepared)
+
+            _finish(db, submission_id, generation, keep)
+        _pool_used(app)
+
+
+def _finish(db, submission_id: int, generation: int, work) -> None:
+    """Run one job's work; mark it done, or failed (tried again later) on an error."""
+    try:
+        work()
+    except Exception as exc:  # noqa: BLE001 - one bad summary must not stop the others
+        log.error(
+            "summaries: submission %s failed to render: %s", submission_id, type(exc).__name__
+        )
+        store.failed(db, submission_id)
+        return
+    store.done(db, submission_id, generation)
+
+
+def batch_pdf(db: sqlite_utils.Database, submission_ids: list[int], day=None) -> bytes | None:
+    """A batch for these submission ids, in this order: a fresh cover, then each summary
+    (stored, else rendered now over every core). None when none of them is printable.
+    A day's batch is the list of that day's ids (`day` titles its cover)."""
+    ids = printable(db, submission_ids)
+    if not ids:
+        return None
+    absent = missing(db, ids)
+    if absent:
+        render_claimed(current_app._get_current_object(), claim_missing(db, absent))
+    found = stored(db, ids)
+    parts = []
+    for submission_id in ids:  # any still missing was being rendered elsewhere: render it
+        if submission_id in found:
+            parts.append(found[submission_id]["pdf"])
+        else:
+            parts.append(prepare(db, submission_id)["pdf"])
+    return batch.join(pdf.cover_pdf(db, ids, day), parts)
+
+
+def start_preparing(app: Flask, db: sqlite_utils.Database, submission_ids: list[int]) -> int:
+    """Claim the missing summaries no one is rendering and render them in a thread (for a
+    progress page); how many were claimed."""
+    claimed = claim_missing(db, submission_ids)
+    if claimed:
+        threading.Thread(
+            target=render_claimed, args=(app, claimed), name="screening-batch", daemon=True
+        ).start()
+    return len(claimed)
+
+
+# The process pool --------------------------------------------------------------------------
+
+
+def _processes(app: Flask) -> int:
+    wanted = app.config.get("PRINT_PROCESSES")
+    return int(wanted) if wanted is not None else (os.cpu_count() or 1)
+
+
+def _child_config(app: Flask) -> dict:
+    """The app's settings a pool process can rebuild the same app from (picklable ones)."""
+    config = {}
+    for key, value in app.config.items():
+        try:
+            pickle.dumps(value)
+        except Exception:  # noqa: BLE001, S112 - an object only this process can use
+            continue
+        config[key] = value
+    return config
+
+
+class _Pool:
+    """This process's pool: built on first use, rebuilt for another app's settings, shut
+    down after POOL_IDLE_SECONDS unused."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.executor: ProcessPoolExecutor | None = None
+        self.key: tuple | None = None
+        self.timer: threading.Timer | None = None
+
+
+_pools = _Pool()
+
+
+def _pool(app: Flask) -> ProcessPoolExecutor:
+    config = _child_config(app)
+    key = (os.getpid(), str(config.get("DATABASE")), repr(sorted(config.items(), key=str)))
+    with _pools.lock:
+        if _pools.timer is not None:
+            _pools.timer.cancel()
+            _pools.timer = None
+        if _pools.executor is not None and _pools.key != key:
+            if _pools.key[0] == os.getpid():
+                _pools.executor.shutdown(wait=False, cancel_futures=True)
+            _pools.executor = None
+        if _pools.executor is None:
+            context = multiprocessing.get_context("forkserver")
+            _pools.executor = ProcessPoolExecutor(
+                max_workers=_processes(app),
+                mp_context=context,
+                initializer=_child_start,
+                initargs=(config,),
+            )
+            _pools.key = key
+        return _pools.executor
+
+
+def _pool_used(app: Flask) -> None:
+    """Shut the pool down if it stays unused for POOL_IDLE_SECONDS."""
+    with _pools.lock:
+        if _pools.timer is not None:
+            _pools.timer.cancel()
+        _pools.timer = threading.Timer(POOL_IDLE_SECONDS, shutdown_pool)
+        _pools.timer.daemon = True
+        _pools.timer.start()
+
+
+def shutdown_pool() -> None:
+    """Stop this process's pool (idle, tests, the benchmark)."""
+    with _pools.lock:
+        executor, key = _pools.executor, _pools.key
+        _pools.executor = _pools.key = None
+        if _pools.timer is not None:
+            _pools.timer.cancel()
+            _pools.timer = None
+    if executor is not None and key and key[0] == os.getpid():
+        executor.shutdown(wait=True)
+
+
+_child_app: Flask | None = None
+
+
+def _child_start(config: dict) -> None:
+    """A pool process's initializer: the same app, built from the parent's settings."""
+    global _child_app
+    from . import create_app  # here, not at the top: the package imports this module
+
+    _child_app = create_app(config)
+
+
+def _child_render(submission_id: int) -> dict | None:
+    """Render one summary in a pool process; the parent stores it."""
+    assert _child_app is not None
+    with _child_app.app_context():
+        return pdf.prepare_summary(get_db(), submission_id)
+
+
+# The background worker ---------------------------------------------------------------------
+
+
+def work_once(app: Flask) -> int:
+    """Render every queued summary no one else is rendering, one at a time; how many."""
+    count = 0
+    with app.app_context():
+        db = get_db()
+        while store.due(db):
+            claimed = store.claim(db, limit=1)
+            if not claimed:
+                break
+            submission_id, generation = claimed[0]
+            _finish(db, submission_id, generation, lambda i=submission_id: prepare(db, i))
+            count += 1
+    return count
+
+
+class Worker:
+    """Renders queued summaries every SUMMARY_POLL_SECONDS in each server process. Claims
+    make several processes safe together."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.wake_up = threading.Event()
+        self.pid = os.getpid()
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, name="screening-summaries", daemon=True)
+
+    def stop(self) -> None:
+        """End the thread after its current round (tests; a server just exits)."""
+        self.stopping = True
+        self.wake_up.set()
+        self.thread.join(timeout=60)
+
+    def _run(self) -> None:
+        seconds = float(self.app.config["SUMMARY_POLL_SECONDS"])
+        while not self.stopping:
+            try:
+                work_once(self.app)
+            except Exception as exc:  # noqa: BLE001 - the thread must live; jobs stay queued
+                log.error("summaries: worker round failed: %s", type(exc).__name__)
+            self.wake_up.wait(seconds)
+            self.wake_up.clear()
+
+
+_starting = threading.Lock()
+
+
+def start_worker(app: Flask) -> Worker:
+    """Start the worker on a process's first request: after gunicorn forks, never in a CLI
+    command, and once per process."""
+    worker = app.extensions.get("summary_worker")
+    if worker is not None and worker.pid == os.getpid():
+        return worker
+    with _starting:
+        worker = app.extensions.get("summary_worker")
+        if worker is None or worker.pid != os.getpid():
+            worker = app.extensions["summary_worker"] = Worker(app)
+            worker.thread.start()
+            log.info("summaries: worker started in process %s", worker.pid)
+    return worker
+
+
+def init_app(app: Flask) -> None:
+    """Arrange the background worker: SUMMARY_WORKER None starts it unless TESTING."""
+    wanted = app.config.get("SUMMARY_WORKER")
+    if wanted is None:
+        wanted = not app.testing
+    if wanted:
+        app.before_request(lambda: start_worker(app) and None)
