@@ -115,8 +115,10 @@ def test_a_batch_is_the_same_from_stored_or_fresh_summaries(app, submitted):
 
 
 def test_the_progress_page_works_without_javascript(app, staff, submitted):
-    for name in ("Client P", "Client Q", "Client R"):
+    ids = [
         submitted(full_name=name, signature=name, appointment_date=TODAY.isoformat())
+        for name in ("Client P", "Client Q", "Client R")
+    ]
     app.config["PRINT_PROCESSES"] = 0  # render in the server process's thread
     desk = staff("front_desk")
     url = f"/staff/print/day/{TODAY.isoformat()}"
@@ -138,7 +140,8 @@ def test_the_progress_page_works_without_javascript(app, staff, submitted):
     conn = sqlite3.connect(app.config["DATABASE"])
     actions = conn.execute("SELECT action, detail FROM audit WHERE action LIKE 'print%'").fetchall()
     conn.close()
-    assert actions == [("print_day", TODAY.isoformat())]  # once, when the PDF went out
+    # Once, when the PDF went out, with the submissions it held (as the day page's print).
+    assert actions == [("print_day", f"{TODAY.isoformat()}: {','.join(map(str, ids))}")]
 
 
 def test_a_chosen_batch_in_the_order_given_and_bad_ids_named(app, staff, submitted):
