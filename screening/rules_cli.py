@@ -32,7 +32,9 @@ rules_option = click.option(
 
 def _questionnaire():
     try:
-        return content.load_questionnaire(current_app.config["QUESTIONNAIRE_PATH"])
+        return content.load_questionnaire(
+            current_app.config["QUESTIONNAIRE_PATH"], content.other_languages(current_app.config)
+        )
     except content.ContentError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -48,7 +50,9 @@ def _load(rules_path: Path | None) -> rules_module.RuleSet:
     """Load the rules or print every problem and exit 1."""
     path = _rules_path(rules_path)
     try:
-        return rules_module.load(path, _questionnaire())
+        return rules_module.load(
+            path, _questionnaire(), content.other_languages(current_app.config)
+        )
     except rules_module.RulesError as exc:
         for problem in exc.problems:
             click.echo(problem, err=True)

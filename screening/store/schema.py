@@ -246,6 +246,14 @@ def _appointments(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_outbox_appointment ON outbox (appointment_id, kind)")
 
 
+@migrations(name="0009_language")
+def _language(db: sqlite_utils.Database) -> None:
+    # The language a client read the questions in (en, es...): staff see "answered in
+    # Spanish"; an appointment's language, when known, is the invitation's language.
+    db.execute("ALTER TABLE submissions ADD COLUMN language TEXT")
+    db.execute("ALTER TABLE appointments ADD COLUMN language TEXT")
+
+
 def init_db(path: str | Path) -> None:
     """Create or upgrade the schema; safe to run any number of times."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
