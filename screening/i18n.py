@@ -108,6 +108,7 @@ def init_app(app: Flask) -> None:
         page_language=lambda: str(get_locale() or clinic_language()),
         language_name=language_name,
         client_languages=languages,
+        clinic_language=clinic_language,
         client_answer=client_answer,
         spelled_date=spelled_date,
     )
