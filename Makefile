@@ -30,12 +30,12 @@ install: $(VENV)/.installed
 # extracts it and updates each .po file; translate it there, then commit.
 CATALOGUES := screening/translations
 catalogues: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -q -d $(CATALOGUES) 2>/dev/null || $(BIN)/pybabel compile -q -d $(CATALOGUES)
+	$(BIN)/pybabel compile --statistics -d $(CATALOGUES)
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output \
 		--project=screening -k _ -k gettext -k ngettext:1,2 -o $(CATALOGUES)/messages.pot .
-	$(BIN)/pybabel update -q -N -i $(CATALOGUES)/messages.pot -d $(CATALOGUES)
+	$(BIN)/pybabel update --no-fuzzy-matching --width=100 -i $(CATALOGUES)/messages.pot -d $(CATALOGUES)
 	$(MAKE) catalogues
 
 # A generated SECRET_KEY, readable by its owner only. Never committed.
