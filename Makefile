@@ -7,7 +7,8 @@ PORT ?= 5000
 WORKERS ?= 2
 FLASK := $(BIN)/flask --app screening
 
-.PHONY: run dev test test-fast bench lint install clean-venv prepare fonts chromium caddy
+.PHONY: run dev test test-fast bench lint install clean-venv prepare fonts chromium caddy \
+	translations catalogues
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +24,27 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 
 install: $(VENV)/.installed
 
+# The app's own words in the clients' other languages (Flask-Babel). The .po files are the
+# source (committed); the .mo files are built from them (not committed): `make run` and
+# `make test` build them. After changing a client-facing string, `make translations`
+# extracts it and updates each .po file; translate it there, then commit.
+CATALOGUES := screening/translations
+catalogues: $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -d $(CATALOGUES)
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output \
+		--project=screening -k _ -k gettext -k ngettext:1,2 -o $(CATALOGUES)/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching --width=100 -i $(CATALOGUES)/messages.pot -d $(CATALOGUES)
+	$(MAKE) catalogues
+
 # A generated SECRET_KEY, readable by its owner only. Never committed.
 instance/config.py:
 	mkdir -p instance
 	umask 077 && $(PYTHON) -c "import secrets; print('SECRET_KEY = %r' % secrets.token_hex(32))" > $@
 	chmod 600 $@
 
-prepare: $(VENV)/.installed instance/config.py fonts
+prepare: $(VENV)/.installed instance/config.py fonts catalogues
 	$(FLASK) init-db
 	$(FLASK) users ensure-admin
 
@@ -68,10 +83,10 @@ caddy:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy >/dev/null \
 		&& if [ -d /run/systemd/system ]; then systemctl disable --now caddy.service; fi; }
 
-test: lint chromium caddy fonts
+test: lint chromium caddy fonts catalogues
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-test-fast: $(VENV)/.installed-test
+test-fast: $(VENV)/.installed-test catalogues
 	$(BIN)/python -m pytest -q -m "not browser and not load" $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test

@@ -20,7 +20,13 @@ from typing import ClassVar
 from setuptools import Command, setup
 from setuptools.command.build import build
 
-CONTENT = ("templates", "questionnaire.yaml", "rules.yaml")  # at the repository root
+CONTENT = (
+    "templates",
+    "questionnaire.yaml",
+    "rules.yaml",
+    "questionnaire.es.yaml",
+    "rules.es.yaml",
+)  # at the repository root
 BUNDLED = ("screening", "_bundled")  # inside the built package: screening.config.BUNDLED
 
 

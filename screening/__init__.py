@@ -14,6 +14,7 @@ from . import (
     content,
     health,
     housekeeping,
+    i18n,
     invitations,
     printing,
     startup,
@@ -57,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     health.init_app(app)
     housekeeping.init_app(app)
     csrf.init_app(app)
+    i18n.init_app(app)
     web.init_app(app)
     app.jinja_env.globals.update(vocab.jinja_globals())
     display.init_app(app)

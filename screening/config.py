@@ -52,6 +52,10 @@ def defaults(instance_path: str) -> dict:
         "QUESTIONNAIRE_PATH": str(CONTENT_ROOT / "questionnaire.yaml"),
         "RULES_PATH": str(CONTENT_ROOT / "rules.yaml"),
         "CLINIC_NAME": "Skin Clinic",
+        # The languages clients may answer in, the clinic's own first: each other one needs
+        # questionnaire.<lang>.yaml and rules.<lang>.yaml beside the content, and a catalogue
+        # in screening/translations/ (start-up and `rules check` fail on a missing text).
+        "LANGUAGES": "en,es",
         "CLINIC_PHONE": "",  # shown on the done page, which tells clients to call
         # A shared front-desk tablet: a start-over button, and a fresh start after idling.
         "KIOSK": False,

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, has_app_context
 
+from . import i18n, localized
 from . import questionnaire as questionnaire_module
 from . import rules as rules_module
 from .store import errors as store_errors
@@ -35,15 +36,16 @@ class ContentError(Exception):
 
 def load(app: Flask) -> None:
     """Load questionnaire.yaml and rules.yaml into the app; raise ContentError on a problem."""
-    qn = load_questionnaire(app.config["QUESTIONNAIRE_PATH"])
+    others = other_languages(app.config)
+    qn = load_questionnaire(app.config["QUESTIONNAIRE_PATH"], others)
     path = Path(app.config["RULES_PATH"])
     seen = _file_hash(path)  # before loading: an edit in between is noticed at the next look
     try:
-        ruleset = rules_module.load(path, qn)
+        ruleset = rules_module.load(path, qn, others)
     except rules_module.RulesError as exc:
         raise ContentError(str(exc)) from None
     app.extensions["rules_in_force"] = RulesInForce(
-        ruleset, qn, seen, float(app.config.get("RULES_CHECK_SECONDS", 3))
+        ruleset, qn, seen, float(app.config.get("RULES_CHECK_SECONDS", 3)), others
     )
     app.extensions["rules"] = ruleset
     app.extensions["questionnaire"] = qn
@@ -60,8 +62,11 @@ class RulesInForce:
     """The rules this process judges with, and the file they came from, looked at again at
     most every `every` seconds (by the sha256 of its bytes)."""
 
-    def __init__(self, ruleset: rules_module.RuleSet, qn, seen: str | None, every: float) -> None:
+    def __init__(
+        self, ruleset: rules_module.RuleSet, qn, seen: str | None, every: float, languages=()
+    ) -> None:
         self.ruleset = ruleset
+        self.languages = tuple(languages)
         self.questionnaire = qn
         self.path = ruleset.path
         self.seen = seen  # the hash of the file as last read, in force or not
@@ -91,7 +96,7 @@ class RulesInForce:
 
     def _load(self) -> None:
         try:
-            new = rules_module.load(self.path, self.questionnaire)
+            new = rules_module.load(self.path, self.questionnaire, self.languages)
         except rules_module.RulesError as exc:
             self.problem, self.problem_count = exc.problems[0], len(exc.problems)
             log.error(
@@ -167,16 +172,34 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["rules_in_force"] = rules_in_force
 
 
-def load_questionnaire(path) -> questionnaire_module.Questionnaire:
+def other_languages(config) -> list[str]:
+    """The languages clients may choose besides the clinic's own (SCREENING_LANGUAGES)."""
+    return i18n.languages(config)[1:]
+
+
+def load_questionnaire(path, languages=()) -> questionnaire_module.Questionnaire:
+    """The questionnaire, with its texts in each of `languages` (questionnaire.<lang>.yaml)."""
     try:
-        return questionnaire_module.load(path)
+        qn = questionnaire_module.load(path)
+        qn.translations = {
+            language: localized.translate_questionnaire(
+                qn, localized.beside(path, language), language
+            )
+            for language in languages
+        }
     except questionnaire_module.QuestionnaireError as exc:
         raise ContentError(str(exc)) from None
+    return qn
 
 
 def questionnaire() -> questionnaire_module.Questionnaire:
     """The questionnaire in force."""
     return current_app.extensions["questionnaire"]
+
+
+def client_questionnaire() -> questionnaire_module.Questionnaire:
+    """The questionnaire in the language of this client's pages."""
+    return questionnaire().in_language(i18n.client_language())
 
 
 def rules() -> rules_module.RuleSet:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from flask import current_app, has_app_context
+from flask_babel import gettext
 
 TYPES = ("boolean", "choice", "multi", "text", "longtext", "date")
 MAX_LENGTH = {"text": 200, "longtext": 2000}
@@ -76,6 +78,13 @@ _NAME_MARKS = str.maketrans(
     | {c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212"}
     | {"ø": "o", "ł": "l", "đ": "d", "ħ": "h"}
 )
+
+
+def _(text: str, **values: Any) -> str:
+    """A message in the page's language (Flask-Babel); plain English outside the app."""
+    if has_app_context() and "babel" in current_app.extensions:
+        return gettext(text, **values)
+    return text % values
 
 
 class QuestionnaireError(Exception):
@@ -230,55 +239,69 @@ class Question:
 
     def _missing(self) -> str:
         if self.must_be_true:
-            return f"{self.name}: please confirm to continue."
+            return _("%(name)s: please confirm to continue.", name=self.name)
         if self.type in ("boolean", "choice"):
-            return f"{self.name}: please choose an answer."
+            return _("%(name)s: please choose an answer.", name=self.name)
         if self.type == "multi":
-            return f"{self.name}: please choose at least one."
+            return _("%(name)s: please choose at least one.", name=self.name)
         if self.type == "date":
-            return f"{self.name}: please enter a date."
-        return f"{self.name}: please fill this in."
+            return _("%(name)s: please enter a date.", name=self.name)
+        return _("%(name)s: please fill this in.", name=self.name)
 
     def _check_boolean(self, value, answers, today):
         if not isinstance(value, bool):
-            return f"{self.name}: please answer yes or no."
+            return _("%(name)s: please answer yes or no.", name=self.name)
         if self.must_be_true and not value:
-            return f"{self.name}: please confirm to continue."
+            return _("%(name)s: please confirm to continue.", name=self.name)
         return None
 
     def _check_choice(self, value, answers, today):
         if not isinstance(value, str) or value not in self.choice_ids:
-            return f"{self.name}: please choose one of the answers listed."
+            return _("%(name)s: please choose one of the answers listed.", name=self.name)
         return None
 
     def _check_multi(self, value, answers, today):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return f"{self.name}: please choose from the answers listed."
+            return _("%(name)s: please choose from the answers listed.", name=self.name)
         if any(v not in self.choice_ids for v in value) or len(set(value)) != len(value):
-            return f"{self.name}: please choose from the answers listed."
+            return _("%(name)s: please choose from the answers listed.", name=self.name)
         if len(value) < self.min_selected:
-            return f"{self.name}: please choose at least one."
+            return _("%(name)s: please choose at least one.", name=self.name)
         return None
 
     def _check_text(self, value, answers, today):
         if not isinstance(value, str):
-            return f"{self.name}: please type your answer as text."
+            return _("%(name)s: please type your answer as text.", name=self.name)
         if len(value) > self.max_length:
-            return f"{self.name}: please keep it to {self.max_length:,} characters or fewer."
+            return _(
+                "%(name)s: please keep it to %(count)s characters or fewer.",
+                name=self.name,
+                count=f"{self.max_length:,}",
+            )
         allowed = value.replace("\n", "").replace("\r", "").replace("\t", "")
         if _CONTROL.search(allowed) or (self.type == "text" and ("\n" in value or "\r" in value)):
-            return f"{self.name}: please remove the special characters."
+            return _("%(name)s: please remove the special characters.", name=self.name)
         if self.type == "text" and hidden_characters(value):
-            return (
-                f"{self.name}: please remove the hidden formatting characters "
-                "(such as text direction marks)."
+            return _(
+                "%(name)s: please remove the hidden formatting characters "
+                "(such as text direction marks).",
+                name=self.name,
             )
         if self.format == "phone":
             return self._check_phone(value)
         if self.matches and not same_name(value, answers.get(self.matches)):
             expected = " ".join(str(answers.get(self.matches) or "").split())
-            return f"{self.name}: please type your name exactly as in “{self.matches_name}”" + (
-                f": {expected}." if expected else "."
+            if expected:
+                return _(
+                    "%(name)s: please type your name exactly as in “%(other)s”: %(expected)s.",
+                    name=self.name,
+                    other=self.matches_name,
+                    expected=expected,
+                )
+            return _(
+                "%(name)s: please type your name exactly as in “%(other)s”.",
+                name=self.name,
+                other=self.matches_name,
             )
         return None
 
@@ -286,23 +309,28 @@ class Question:
 
     def _check_phone(self, value: str) -> str | None:
         if not _PHONE.fullmatch(value):
-            return f"{self.name}: please use only digits, spaces and + - ( )."
+            return _("%(name)s: please use only digits, spaces and + - ( ).", name=self.name)
         digits = sum(c.isdigit() for c in value)
         low, high = PHONE_DIGITS
         if not low <= digits <= high:
-            return f"{self.name}: please check the number: it needs {low} to {high} digits."
+            return _(
+                "%(name)s: please check the number: it needs %(low)s to %(high)s digits.",
+                name=self.name,
+                low=low,
+                high=high,
+            )
         return None
 
     def _check_date(self, value, answers, today):
         day = parse_date(value)
         if day is None:
-            return f"{self.name}: please enter a real date, for example 1985-04-30."
+            return _("%(name)s: please enter a real date, for example 1985-04-30.", name=self.name)
         if self.not_future and day > today:
-            return f"{self.name}: this date cannot be in the future."
+            return _("%(name)s: this date cannot be in the future.", name=self.name)
         if self.not_past and day < today:
-            return f"{self.name}: this date cannot be in the past."
+            return _("%(name)s: this date cannot be in the past.", name=self.name)
         if day.year < 1900:
-            return f"{self.name}: please check the year."
+            return _("%(name)s: please check the year.", name=self.name)
         return None
 
 
@@ -348,6 +376,12 @@ class Questionnaire:
     identity: Identity
     before_treatment: list[CareItem] = field(default_factory=list)
     after_treatment: list[str] = field(default_factory=list)
+    language: str = "en"  # the language of its texts (ids are the same in every language)
+    translations: dict[str, Questionnaire] = field(default_factory=dict, repr=False)
+
+    def in_language(self, language: str | None) -> Questionnaire:
+        """This questionnaire with its texts in `language` (itself when not translated)."""
+        return self.translations.get(language or "", self)
 
     def client_name(self, answers: dict[str, Any]) -> Any:
         return answers.get(self.identity.name)

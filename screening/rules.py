@@ -17,6 +17,7 @@ from typing import Any
 import rule_engine
 from rule_engine import DataType
 
+from .localized import RuleTexts, beside, translate_rules
 from .questionnaire import Questionnaire, age_on, parse_date
 from .rules_file import (
     EXAMPLES_TODAY,
@@ -102,6 +103,13 @@ class RuleSet:
         self.warnings = warnings
         self.version = hashlib.sha256(text.encode("utf-8")).hexdigest()
         self._dates = [q.id for q in questionnaire.questions.values() if q.type == "date"]
+        # language -> rule id -> the client's texts in it (rules.<lang>.yaml)
+        self.client_texts: dict[str, dict[str, RuleTexts]] = {}
+
+    def client_text(self, rule_id: str, language: str | None) -> RuleTexts | None:
+        """A rule's client texts in another language; None in the clinic's own, or for a
+        rule these rules no longer have (a flag stored under older rules)."""
+        return self.client_texts.get(language or "", {}).get(rule_id)
 
     def evaluate(self, answers: dict[str, Any], today: dt.date) -> Evaluation:
         """Judge answers (JSON form) on `today`; flags ordered by severity, then file order."""
@@ -211,13 +219,18 @@ def run_examples(ruleset: RuleSet, today: dt.date = EXAMPLES_TODAY) -> list[str]
     return failures
 
 
-def load(path: str | Path, questionnaire: Questionnaire) -> RuleSet:
-    """Read, check and compile a rules file; raise RulesError listing every problem."""
+def load(path: str | Path, questionnaire: Questionnaire, languages=()) -> RuleSet:
+    """Read, check and compile a rules file, and its client texts in each of `languages`
+    (rules.<lang>.yaml beside it); raise RulesError listing every problem."""
     path = Path(path)
     found = read_rules(path, questionnaire, context_for(questionnaire))
+    texts = {}
+    for language in languages if not found.problems else ():
+        texts[language], problems = translate_rules(found.rules, beside(path, language), language)
+        found.problems.extend(problems)
     if found.problems:
         raise RulesError(found.problems)
-    return RuleSet(
+    ruleset = RuleSet(
         found.rules,
         found.text,
         path,
@@ -226,3 +239,5 @@ def load(path: str | Path, questionnaire: Questionnaire) -> RuleSet:
         found.baseline,
         found.references,
     )
+    ruleset.client_texts = texts
+    return ruleset

@@ -32,7 +32,9 @@ rules_option = click.option(
 
 def _questionnaire():
     try:
-        return content.load_questionnaire(current_app.config["QUESTIONNAIRE_PATH"])
+        return content.load_questionnaire(
+            current_app.config["QUESTIONNAIRE_PATH"], content.other_languages(current_app.config)
+        )
     except content.ContentError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -44,11 +46,13 @@ def _rules_path(rules_path: Path | None) -> Path:
     return Path(path)
 
 
-def _load(rules_path: Path | None) -> rules_module.RuleSet:
-    """Load the rules or print every problem and exit 1."""
+def _load(rules_path: Path | None, texts: bool = True) -> rules_module.RuleSet:
+    """Load the rules or print every problem and exit 1. `texts`: their client messages in
+    every client language too (rules.<lang>.yaml), as the app needs them."""
     path = _rules_path(rules_path)
+    languages = content.other_languages(current_app.config) if texts else ()
     try:
-        return rules_module.load(path, _questionnaire())
+        return rules_module.load(path, _questionnaire(), languages)
     except rules_module.RulesError as exc:
         for problem in exc.problems:
             click.echo(problem, err=True)
@@ -199,7 +203,8 @@ def diff_command(new_rules, since, until, as_json):
     """
     if since and until and since > until:
         raise click.UsageError("--from is after --to")
-    current, proposed = _load(None), _load(new_rules)
+    # A proposal is judged on outcomes: its Spanish texts are checked when it is put in force.
+    current, proposed = _load(None), _load(new_rules, texts=False)
     chosen = Filters(since=since.date() if since else None, until=until.date() if until else None)
     with database_snapshot() as snap:
         result = rules_diff.preview(

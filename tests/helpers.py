@@ -5,6 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
+from pathlib import Path
+
+import yaml
+
+from screening.config import ROOT
 
 TODAY = dt.date.today()
 # Test apps and servers: staff log in with a password alone (the two-factor tests turn it
@@ -198,3 +203,13 @@ def search(client, where: str, name: str):
     return client.post(
         f"/staff/search/{where}", data={"csrf_token": csrf_token(page.text), "q": name}
     )
+
+
+def spanish_rules_beside(rules_path, **client_texts: str) -> None:
+    """Copy rules.es.yaml beside a rules file under test, with Spanish client messages for
+    the rules a test adds (a rule without one is refused, as in `rules check`)."""
+    data = yaml.safe_load((ROOT / "rules.es.yaml").read_text(encoding="utf-8"))
+    for rule_id, text in client_texts.items():
+        data["rules"][rule_id] = {"client": text}
+    target = Path(rules_path).with_name("rules.es.yaml")
+    target.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

@@ -121,6 +121,10 @@ def test_a_new_question_is_asked_stored_and_shown_without_code(tmp_path):
     )
     path = tmp_path / "questionnaire.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    # ...and its Spanish text beside it: the app refuses a question a client language lacks.
+    spanish = yaml.safe_load((ROOT / "questionnaire.es.yaml").read_text())
+    spanish["questions"]["hay_fever"] = {"label": "¿Tiene fiebre del heno?"}
+    (tmp_path / "questionnaire.es.yaml").write_text(yaml.safe_dump(spanish, allow_unicode=True))
     database = tmp_path / "screening.db"
     init_db(database)
     app = create_app(

@@ -16,7 +16,14 @@ import time
 
 import pytest
 import requests
-from helpers import PASSWORD, TEST_SETTINGS, make_user, rows, valid_answers
+from helpers import (
+    PASSWORD,
+    TEST_SETTINGS,
+    make_user,
+    rows,
+    spanish_rules_beside,
+    valid_answers,
+)
 from stored import content, persona
 from stored import rows as stored_rows
 from visitor import Client, Staff
@@ -49,6 +56,8 @@ def version(text: str) -> str:
 def rules_file(tmp_path):
     path = tmp_path / "rules.yaml"
     path.write_text((ROOT / "rules.yaml").read_text())
+    # The rule the tests add while the app runs has its Spanish text ready beside it.
+    spanish_rules_beside(path, **{"ops-added-while-running": "Texto de prueba."})
     return path
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import rows, valid_answers
+from helpers import rows, spanish_rules_beside, valid_answers
 
 from screening import create_app
 from screening.client.routes import call_clinic
@@ -50,6 +50,7 @@ def test_changing_the_rules_never_changes_stored_flags(app, tmp_path, runner):
         text.replace('skin_type in ["type_4", "type_5", "type_6"]', 'skin_type in ["type_6"]')
     )
     assert edited.read_text() != text
+    spanish_rules_beside(edited)
     later = create_app(
         {"SECRET_KEY": "x", "DATABASE": app.config["DATABASE"], "RULES_PATH": str(edited)}
     )
@@ -76,6 +77,7 @@ def test_a_rule_that_fails_while_judging_still_stores_the_submission(tmp_path, c
     - {answers: {active_acne: true}, fires: false}
 """
     )
+    spanish_rules_beside(rules, **{"broken-at-runtime": "nunca se muestra"})
     from screening.store import init_db
 
     init_db(tmp_path / "db")

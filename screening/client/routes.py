@@ -32,8 +32,10 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 from wtforms import ValidationError
 
-from ..content import questionnaire, rules, today
+from ..content import client_questionnaire as questionnaire
+from ..content import rules, today
 from ..forms import StepForm, build_forms, section_of
+from ..i18n import client_language
 from ..rate_limits import limited
 from ..store import get_db
 from ..store.submissions import (
@@ -48,6 +50,7 @@ from ..store.submissions import (
     start_draft,
     submit,
 )
+from .advice import client_advice
 
 bp = Blueprint("client", __name__)
 
@@ -60,10 +63,12 @@ REVIEW = "review"  # the page name of the review form in the session's pending v
 
 
 def _forms():
-    forms = current_app.extensions.get("forms")
-    if forms is None:
-        forms = current_app.extensions["forms"] = build_forms(questionnaire())
-    return forms
+    """The step and review forms in this client's language (built once per language)."""
+    by_language = current_app.extensions.setdefault("client_forms", {})
+    language = client_language()
+    if language not in by_language:
+        by_language[language] = build_forms(questionnaire())
+    return by_language[language]
 
 
 def _draft() -> Draft | None:
@@ -75,9 +80,13 @@ def _kiosk() -> bool:
 
 
 def _fresh_session(**values) -> None:
-    """Replace the session (a new cookie value), keeping only `values`."""
+    """Replace the session (a new cookie value), keeping only `values` and the language
+    the client chose for this visit."""
+    language = session.get("lang")
     session.clear()
     session.update(values)
+    if language:
+        session["lang"] = language
     session.permanent = True
 
 
@@ -103,26 +112,45 @@ def _kiosk_context() -> dict:
     idle = int(current_app.config["KIOSK_IDLE_SECONDS"])
     # A view may pass its own: the done page counts down what is left of its time.
     return {
+        "advice_in_language": client_advice,
+        "phone_link": _phone_link,
         "visit_open": open_visit,
         "kiosk_idle": idle,
         "kiosk_warn": min(KIOSK_WARN_SECONDS, idle // 2),
     }
 
 
+def _phone_link(phone: str) -> Markup:
+    return Markup('<a href="tel:{}">{}</a>').format(phone.replace(" ", ""), phone)
+
+
+# "Call us" / "Call the clinic" in the clients' languages, and what to say instead when the
+# clinic has no phone set: (pattern, " on " before the number, contact words by match).
+_CALL = re.compile(r"\b([Cc]all (us|the clinic)|[Ll]l[aá]me(nos| a la cl[ií]nica))\b")
+_CONTACT = {
+    "call us": "contact us",
+    "call the clinic": "contact the clinic",
+    "llámenos": "contáctenos",
+    "llame a la clínica": "contacte a la clínica",
+}
+
+
 @bp.app_template_filter("call_clinic")
 def call_clinic(text: str) -> Markup:
-    """Advice that says "Call us" or "Call the clinic", with the number to call when the
-    clinic's phone is set, else as "Contact": a client is never told to call no number."""
+    """Advice that says "Call us" or "Call the clinic" (or "Llámenos"...), with the number to
+    call when the clinic's phone is set, else as "Contact": a client is never told to call no
+    number."""
     phone = str(current_app.config.get("CLINIC_PHONE") or "").strip()
     out, last = Markup(), 0
-    for match in re.finditer(r"\b[Cc]all (us|the clinic)\b", text):
+    for match in _CALL.finditer(text):
+        words = match.group(0)
         out += escape(text[last : match.start()])
         if phone:
-            out += Markup('{} on <a href="tel:{}">{}</a>').format(
-                match.group(0), phone.replace(" ", ""), phone
-            )
+            on = " al " if words[0] in "Ll" else " on "
+            out += escape(words) + escape(on) + _phone_link(phone)
         else:
-            out += escape(("C" if match.group(0)[0] == "C" else "c") + "ontact " + match.group(1))
+            contact = _CONTACT.get(words.casefold(), words)
+            out += escape(contact[0].upper() + contact[1:] if words[0].isupper() else contact)
         last = match.end()
     return out + escape(text[last:])
 
@@ -337,6 +365,7 @@ def review():
                 rules(),
                 today(),
                 current_app.config["DRAFT_HOURS"],
+                language=client_language(),
             )
         except InvalidAnswers:
             section = first_incomplete_step(qn, {**draft.answers, **form.answers()}, today())

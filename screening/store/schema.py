@@ -365,6 +365,12 @@ def _summaries(db: sqlite_utils.Database) -> None:
         "claimed_until TEXT, attempts INTEGER NOT NULL DEFAULT 0)"
     )
     db.execute("CREATE INDEX idx_summary_jobs_due ON summary_jobs (claimed_until, queued_at)")
+@migrations(name="0009_language")
+def _language(db: sqlite_utils.Database) -> None:
+    # The language a client read the questions in (en, es...): staff see "answered in
+    # Spanish"; an appointment's language, when known, is the invitation's language.
+    db.execute("ALTER TABLE submissions ADD COLUMN language TEXT")
+    db.execute("ALTER TABLE appointments ADD COLUMN language TEXT")
 
 
 def init_db(path: str | Path) -> None:

@@ -170,6 +170,7 @@ def submit(
     ruleset,
     today: dt.date,
     keep_hours: int,
+    language: str | None = None,
 ) -> int | None:
     """Validate the whole draft, judge it once and store it as submitted, in one transaction.
 
@@ -189,6 +190,8 @@ def submit(
         _store(
             db, draft.id, checked.answers, qn, ruleset, today, scoped_submit_key(token, submit_key)
         )
+        if language:  # the language the client read the questions in
+            db.execute("UPDATE submissions SET language = ? WHERE id = ?", [language, draft.id])
         return draft.id
 
 
