@@ -365,6 +365,8 @@ def _summaries(db: sqlite_utils.Database) -> None:
         "claimed_until TEXT, attempts INTEGER NOT NULL DEFAULT 0)"
     )
     db.execute("CREATE INDEX idx_summary_jobs_due ON summary_jobs (claimed_until, queued_at)")
+
+
 @migrations(name="0009_language")
 def _language(db: sqlite_utils.Database) -> None:
     # The language a client read the questions in (en, es...): staff see "answered in
