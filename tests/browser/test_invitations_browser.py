@@ -12,7 +12,7 @@ import pytest
 import requests
 from axe_playwright_python.sync_playwright import Axe
 from browsing import DESKTOP, DOCS, Server, screenshot
-from helpers import PASSWORD, csrf_token, form_data, valid_answers
+from helpers import PASSWORD, csrf_token, form_data, revision, valid_answers
 from smtp_server import SmtpServer
 from walk import QN, fill_step, sign_and_send
 
@@ -172,7 +172,9 @@ def answer_steps(http: requests.Session, base: str, wanted: dict, sections) -> N
     for section in sections:
         page = http.get(f"{base}/step/{section.id}")
         data = form_data(section.step_questions, wanted)
-        data.update({"csrf_token": csrf_token(page.text), "nav": "next"})
+        data.update(
+            {"csrf_token": csrf_token(page.text), "rev": revision(page.text), "nav": "next"}
+        )
         assert http.post(f"{base}/step/{section.id}", data=data).ok
 
 
@@ -184,7 +186,13 @@ def submit(http: requests.Session, base: str, name: str, **overrides) -> None:
         r'id="submit_key"[^>]*value="([^"]*)"', page.text
     )
     data = form_data(QN.review_questions, wanted)
-    data.update({"csrf_token": csrf_token(page.text), "submit_key": key.group(1)})
+    data.update(
+        {
+            "csrf_token": csrf_token(page.text),
+            "submit_key": key.group(1),
+            "rev": revision(page.text),
+        }
+    )
     assert http.post(f"{base}/review", data=data).url.endswith("/done")
 
 
