@@ -340,16 +340,7 @@ def review():
         return redirect(url_for("client.step", section_id=missing.id))
     if request.method == "GET":
         form = _shown_form(REVIEW, draft)
-        form.submit_key.data = secrets.token_urlsafe(16)
-        return render_template(
-            "client/review.html",
-            form=form,
-            qn=qn,
-            answers=draft.answers,
-            steps=qn.steps,
-            revision=draft.revision,
-            out_of_date=_note_for(REVIEW),
-        ), 200 if not form.errors else 422
+        return _review_page(form, draft, qn, _note_for(REVIEW), 200 if not form.errors else 422)
     if _stale(draft):
         # The client signs the answers they saw: not ones changed since (another tab).
         return _out_of_date(REVIEW, url_for("client.review"))
@@ -376,17 +367,22 @@ def review():
                 return _expired()
             return _finish(submission_id)
     if not _keep_typed(REVIEW, draft, [q.id for q in qn.review_questions]):
-        form.submit_key.data = secrets.token_urlsafe(16)
-        return render_template(
-            "client/review.html",
-            form=form,
-            qn=qn,
-            answers=draft.answers,
-            steps=qn.steps,
-            revision=draft.revision,
-            out_of_date=False,
-        ), 422
+        return _review_page(form, draft, qn, False, 422)
     return redirect(url_for("client.review"))
+
+
+def _review_page(form, draft: Draft, qn, out_of_date, status: int):
+    """The review page with a fresh one-time submit key (a double tap returns one result)."""
+    form.submit_key.data = secrets.token_urlsafe(16)
+    return render_template(
+        "client/review.html",
+        form=form,
+        qn=qn,
+        answers=draft.answers,
+        steps=qn.steps,
+        revision=draft.revision,
+        out_of_date=out_of_date,
+    ), status
 
 
 def _submitted_with_this_key():
