@@ -3,7 +3,7 @@
 - GET / latency (p50, p95) from one probe client: idle; while 12 threads flood a plain page
   (GET /staff/login) as fast as they can; while 12 threads post /staff/login with random
   names and passwords (a valid CSRF token each) from one address; and from many addresses
-  (PROXY_HOPS=1, a random X-Forwarded-For each: only the per-worker hashing bound helps).
+  (PROXY_HOPS=1, a random X-Forwarded-For each: only the machine-wide hashing slots help).
 - The audit rows written by 2,000 refused attempts for one name.
 - The argon2 parameters and the time of one hash here.
 

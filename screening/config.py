@@ -75,6 +75,9 @@ def defaults(instance_path: str) -> dict:
         "LOGIN_ADDRESS_MAX_FAILURES": 30,
         "LOGIN_ACCOUNT_MAX_FAILURES": 20,
         "LOGIN_LOCKOUT_MINUTES": 15,
+        # Password hashes at once across every worker (None: half the cores, at least one),
+        # so a flood of logins leaves cores for pages.
+        "LOGIN_HASH_SLOTS": None,
         # Anonymous clients, per address and hour (0: no limit). A clinic's shared Wi-Fi or
         # kiosk is one address: keep these well above a busy day's clients per hour.
         "CLIENT_STARTS_PER_HOUR": 60,

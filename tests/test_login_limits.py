@@ -7,7 +7,10 @@ not an account is never written to the audit log."""
 from __future__ import annotations
 
 import secrets
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
@@ -120,7 +123,7 @@ def test_hashing_is_one_at_a_time_per_worker(app, cheap_argon2):
     release = threading.Event()
 
     def hold():
-        with accounts._hash_slot():
+        with app.app_context(), accounts._hash_slot():
             held.set()
             release.wait(30)
 
@@ -135,6 +138,34 @@ def test_hashing_is_one_at_a_time_per_worker(app, cheap_argon2):
     assert response.status_code == 503 and "try again" in response.text
     assert response.headers["Retry-After"]
     assert log_in(app.test_client(), "dana").status_code == 302  # free again
+
+
+def test_hashing_slots_are_shared_by_every_worker_process(app, cheap_argon2, tmp_path):
+    """A flood from many addresses kept a hash running in every worker, so every core hashed
+    and pages waited: the slots are shared across processes. Another process holding the
+    machine's one slot (as another gunicorn worker hashing) gets this login "try again"."""
+    make_user(app, "dana", "provider")
+    app.config["LOGIN_HASH_SLOTS"] = 1
+    folder = Path(app.config["DATABASE"]).parent
+    lock = str(folder / ".login-hash-0.lock")
+    hold = (
+        "import fcntl, os, sys; "
+        f"fd = os.open({lock!r}, os.O_RDWR | os.O_CREAT, 0o600); "
+        "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); sys.stdin.read()"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        response = log_in(app.test_client(), "dana")
+    finally:
+        holder.communicate("", timeout=30)
+    assert response.status_code == 503 and "try again" in response.text
+    assert log_in(app.test_client(), "dana").status_code == 302  # the other process let go
 
 
 def test_refused_attempts_are_counted_not_written_one_row_each(app, cheap_argon2):

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import re
 import secrets
-import threading
 from contextlib import contextmanager
+from pathlib import Path
 
 import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 
 from ..questionnaire import hidden_characters
 from ..store import audit, transaction
 from ..store import staff as store
 from ..vocab import ROLES
+from . import hash_slots
 
 # Letters, digits and . _ - @ +: a name that works in a URL path segment as it is (a slash
 # or a name of dots made the account's disable link miss its route) and reads plainly.
@@ -28,36 +30,44 @@ MIN_PASSWORD = 12
 # parameters are redone at the user's next login (`needs_rehash`).
 hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _DUMMY_HASH = hasher.hash("not a real password")
-# One hash at a time per worker process, and a login waits for it a quarter of a second at
-# most (a hash takes about 60 ms), then gets "try again": a flood of logins from many
-# addresses neither takes every core nor holds the worker's threads that pages need
-# (waiting a whole second, it took GET / from 36 ms to 414 ms in bench/bench_login.py).
-HASH_CONCURRENCY = 1
-HASH_WAIT_SECONDS = 0.25
-_hashing = threading.BoundedSemaphore(HASH_CONCURRENCY)
+# Hashes at once: one per worker process and, across all of them, half the machine's cores
+# (screening/staff/hash_slots.py). A login waits for a slot half a hash at most (a hash takes
+# about 40 ms), then gets "try again": a flood of logins from many addresses neither takes
+# every core nor holds the threads pages need. Waiting 250 ms, the flood's waiting logins
+# held every thread and GET / took 2.4x its time under a plain-page flood; 20 ms, 1.6x
+# (bench/bench_login.py). An admin's new password (no one can flood it) waits longer.
+LOGIN_WAIT_SECONDS = 0.02
+CHANGE_WAIT_SECONDS = 5.0
 
 
 class UserError(Exception):
     """A mistake in a user change, worded for the admin."""
 
 
-class Busy(Exception):
-    """This worker is busy hashing other passwords; the attempt was not checked (it still
-    counts towards the limits): try again in a moment."""
+# Every hashing slot was taken: the attempt was not checked (it still counts towards the
+# limits); try again in a moment.
+Busy = hash_slots.Busy
+
+
+def _slots() -> hash_slots.HashSlots:
+    """This installation's slots: lock files beside its database (none outside an app, as
+    in a script with no database)."""
+    if not has_app_context():
+        return hash_slots.for_folder(None, 1)
+    database = str(current_app.config.get("DATABASE") or "")
+    folder = Path(database).parent if database and database != ":memory:" else None
+    count = current_app.config.get("LOGIN_HASH_SLOTS") or hash_slots.default_slots()
+    return hash_slots.for_folder(folder, int(count))
 
 
 @contextmanager
-def _hash_slot():
-    if not _hashing.acquire(timeout=HASH_WAIT_SECONDS):
-        raise Busy()
-    try:
+def _hash_slot(wait: float = LOGIN_WAIT_SECONDS):
+    with _slots().slot(wait):
         yield
-    finally:
-        _hashing.release()
 
 
 def hash_password(password: str) -> str:
-    with _hash_slot():
+    with _hash_slot(CHANGE_WAIT_SECONDS):
         return hasher.hash(password)
 
 
