@@ -189,12 +189,23 @@ def login_attempts(server, username: str, passwords: list[str], tag: str) -> lis
     )
 
 
+def assert_busy_at_most_one_per_worker(replies: list, checked: list) -> None:
+    """Attempts let through the limits were checked (401), except that a worker hashes one
+    password at a time with one more waiting (screening/staff/hash_slots.py): a third at
+    the same moment is told to try again (503), and still counted towards the limit."""
+    busy = [r for r in replies if r.status_code == 503]
+    assert len(checked) + len(busy) == len(replies), [r.status_code for r in replies]
+    assert len(checked) >= len(replies) - 4 and checked, [r.status_code for r in replies]
+    assert all("try again" in r.text for r in busy)
+
+
 def test_failed_logins_on_different_workers_are_counted_together(server):
     """Five failures spread over the workers; the sixth is refused, and so is the right
     password after it (the lockout page, not a login)."""
     replies = login_attempts(server, "lou", ["wrong password!"] * 5, "lou")
-    assert [r.status_code for r in replies] == [401] * 5
-    assert all("do not match an active account" in r.text for r in replies)
+    checked = [r for r in replies if r.status_code == 401]
+    assert all("do not match an active account" in r.text for r in checked)
+    assert_busy_at_most_one_per_worker(replies, checked)
     pids = {
         line.split(" ", 1)[0]
         for line in server.stdout().splitlines()
@@ -217,8 +228,10 @@ def test_a_burst_of_failed_logins_gets_no_more_tries_than_the_limit(server):
     Each worker used to check the count before a slow password check and record the
     failure after it, so attempts in flight on other workers did not count yet."""
     replies = login_attempts(server, "kim", ["wrong password!"] * 10, "kim")
-    statuses = sorted(r.status_code for r in replies)
-    assert statuses == [401] * 5 + [429] * 5, statuses
+    refused = [r for r in replies if r.status_code == 429]
+    assert len(refused) == 5, sorted(r.status_code for r in replies)
+    allowed = [r for r in replies if r.status_code != 429]
+    assert_busy_at_most_one_per_worker(allowed, [r for r in allowed if r.status_code == 401])
     response = Staff(server.url).log_in("kim", PASSWORD)
     assert response.status_code == 429 and "paused for 15 minutes" in response.text
     assert hidden_fields(response.text).get("csrf_token")  # the login page, again

@@ -31,12 +31,11 @@ MIN_PASSWORD = 12
 hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _DUMMY_HASH = hasher.hash("not a real password")
 # Hashes at once: one per worker process and, across all of them, half the machine's cores
-# (screening/staff/hash_slots.py). A login waits for a slot half a hash at most (a hash takes
-# about 40 ms), then gets "try again": a flood of logins from many addresses neither takes
-# every core nor holds the threads pages need. Waiting 250 ms, the flood's waiting logins
-# held every thread and GET / took 2.4x its time under a plain-page flood; 20 ms, 1.6x
-# (bench/bench_login.py). An admin's new password (no one can flood it) waits longer.
-LOGIN_WAIT_SECONDS = 0.02
+# (screening/staff/hash_slots.py). A login waits for a slot a second at most (a hash takes
+# about 40 ms), behind one other login of its worker at most, then gets "try again": a flood
+# of logins from many addresses neither takes every core nor holds the threads pages need.
+# An admin's new password (no one can flood it) waits longer.
+LOGIN_WAIT_SECONDS = 1.0
 CHANGE_WAIT_SECONDS = 5.0
 
 
