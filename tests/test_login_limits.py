@@ -140,6 +140,45 @@ def test_hashing_is_one_at_a_time_per_worker(app, cheap_argon2):
     assert log_in(app.test_client(), "dana").status_code == 302  # free again
 
 
+def test_a_login_waits_its_turn_behind_one_other_but_not_behind_two(app, cheap_argon2):
+    """Two staff logging in at the same moment both get in (the second waits for the first's
+    hash); a third at that moment is told to try again rather than hold another thread."""
+    make_user(app, "dana", "provider")
+    hashing, waiting, release = threading.Event(), threading.Event(), threading.Event()
+    slots = None
+
+    def hold():
+        nonlocal slots
+        with app.app_context(), accounts._hash_slot():
+            slots = accounts._slots()
+            hashing.set()
+            release.wait(30)
+
+    def second():
+        results.append(log_in(app.test_client(), "dana").status_code)
+
+    results: list[int] = []
+    holder = threading.Thread(target=hold)
+    holder.start()
+    hashing.wait(10)
+    waiter = threading.Thread(target=second)
+    waiter.start()
+    for _ in range(1000):  # until the second login is waiting for the slot
+        if slots.waiting:
+            waiting.set()
+            break
+        threading.Event().wait(0.005)
+    try:
+        assert waiting.is_set()
+        third = log_in(app.test_client(), "dana")
+    finally:
+        release.set()
+        holder.join()
+        waiter.join()
+    assert third.status_code == 503 and "try again" in third.text
+    assert results == [302]
+
+
 def test_hashing_slots_are_shared_by_every_worker_process(app, cheap_argon2, tmp_path):
     """A flood from many addresses kept a hash running in every worker, so every core hashed
     and pages waited: the slots are shared across processes. Another process holding the
