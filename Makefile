@@ -8,7 +8,7 @@ WORKERS ?= 2
 FLASK := $(BIN)/flask --app screening
 
 .PHONY: run dev test test-fast bench lint install clean-venv prepare fonts chromium caddy \
-	translations catalogues
+	translations catalogues screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -88,6 +88,12 @@ test: lint chromium caddy fonts catalogues
 
 test-fast: $(VENV)/.installed-test catalogues
 	$(BIN)/python -m pytest -q -m "not browser and not load" $(PYTEST_ARGS)
+
+# Retake the screenshots README.md and docs/ show (the browser tests that take them).
+screenshots: chromium fonts catalogues $(VENV)/.installed-test
+	SCREENING_UPDATE_DOCS=1 $(BIN)/python -m pytest -q tests/browser -k \
+		"follow_up_question_appears or decides_on_the_most_severe or every_status_at_a_glance \
+		or worklist_puts_todays_appointments_first"
 
 bench: $(VENV)/.installed-test
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
