@@ -5,10 +5,12 @@ is in no catalogue, so only its words give it away). Also: every msgid has its S
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from html.parser import HTMLParser
 
 import pytest
+from babel.dates import format_date
 from babel.messages.pofile import read_po
 from booking import book, open_link
 from helpers import TEST_SETTINGS, csrf_token, valid_answers
@@ -222,7 +224,21 @@ def spanish_pages(tmp_path):
     c = crashing.test_client()
     c.get("/?lang=es")
     pages["500"] = c.get("/test-only/crash").text
+    pages["503, the database"] = _database_error_page(app)
     return pages
+
+
+def _database_error_page(app) -> str:
+    """The page a client gets when the database cannot take their answers (a full disk),
+    rendered as the app renders it for a Spanish client's step."""
+    from screening import web
+    from screening.store import errors
+
+    with app.test_request_context("/step/about", headers={"Accept-Language": "es"}):
+        app.preprocess_request()
+        body, code, _headers = web.database_error_page(errors.FULL)
+    assert code == 503
+    return body
 
 
 def _answer_by_link(app, client, path) -> str:
@@ -275,6 +291,13 @@ def test_the_spanish_pages_show_their_spanish(spanish_pages):
     assert "Su fecha de nacimiento" in spanish_pages["invitation"]
     assert "¿Sigue ahí?" in spanish_pages["kiosk idle"]
     assert "Página no encontrada" in spanish_pages["404"]
+    assert "No podemos guardar en este momento" in spanish_pages["503, the database"]
+
+
+def test_a_date_on_a_client_page_is_spelled_in_spanish(spanish_pages):
+    """The invitation's "answered" page said the day in English ("Wednesday 2 December")."""
+    sent = format_date(dt.date.today(), "d 'de' MMMM 'de' y", locale="es")
+    assert f"se enviaron el {sent}." in spanish_pages["invitation answered"]
 
 
 def app_msgids() -> set[str]:
