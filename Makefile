@@ -34,7 +34,7 @@ catalogues: $(VENV)/.installed
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output \
-		--project=screening -k _ -k gettext -k ngettext:1,2 -o $(CATALOGUES)/messages.pot .
+		--project=screening -k _ -k _l -k gettext -k ngettext:1,2 -o $(CATALOGUES)/messages.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching --width=100 -i $(CATALOGUES)/messages.pot -d $(CATALOGUES)
 	$(MAKE) catalogues
 

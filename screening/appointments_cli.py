@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 from . import invitations, schedule
 from .cli import database
 from .content import today
+from .i18n import languages
 from .output import mail
 from .store import audit, transaction
 
@@ -26,13 +27,14 @@ def import_command(file) -> None:
     """Add appointments from a CSV schedule and print how many.
 
     The header is name,date_of_birth,email,phone,appointment_date,appointment_time (dates
-    YYYY-MM-DD, time HH:MM, optional); each row needs an email or a phone. A bad row is
+    YYYY-MM-DD, time HH:MM, optional), and optionally a language column (en, es: the
+    client's language for emails and questions); each row needs an email or a phone. A bad row is
     named by line and reason, and then nothing of the file is imported. Clients already
     booked on that day are skipped, so importing a file again adds nothing.
 
     Example: flask --app screening appointments import tomorrow.csv
     """
-    checked = schedule.read_csv(file.read(), today())
+    checked = schedule.read_csv(file.read(), today(), languages())
     if checked.errors:
         lines = "\n".join(f"  {problem}" for problem in checked.errors)
         raise click.ClickException(f"{file.name}: nothing imported, fix these lines:\n{lines}")

@@ -8,6 +8,11 @@ every RULES_CHECK_SECONDS and, when it changed, loads it if it passes the checks
 `flask --app screening rules check`; the change is logged and audited with both versions.
 A file that fails them is not used: the worker keeps judging with the rules it has, and
 every staff page shows the file's first problem until it is fixed.
+
+The clients' texts in other languages are looked at the same way: rules.<lang>.yaml with
+the rules, and questionnaire.<lang>.yaml on its own (its ids must match the questionnaire
+in force, which itself is read at start-up only). A translation fixed in one of them
+reaches clients without a restart; a broken one keeps the texts in force.
 """
 
 from __future__ import annotations
@@ -37,9 +42,12 @@ class ContentError(Exception):
 def load(app: Flask) -> None:
     """Load questionnaire.yaml and rules.yaml into the app; raise ContentError on a problem."""
     others = other_languages(app.config)
-    qn = load_questionnaire(app.config["QUESTIONNAIRE_PATH"], others)
+    qn_path = Path(app.config["QUESTIONNAIRE_PATH"])
+    texts_seen = _files_hash(_beside_all(qn_path, others))  # before loading, as below
+    qn = load_questionnaire(qn_path, others)
     path = Path(app.config["RULES_PATH"])
-    seen = _file_hash(path)  # before loading: an edit in between is noticed at the next look
+    # Before loading: an edit in between is noticed at the next look.
+    seen = _files_hash([path, *_beside_all(path, others)])
     try:
         ruleset = rules_module.load(path, qn, others)
     except rules_module.RulesError as exc:
@@ -47,6 +55,7 @@ def load(app: Flask) -> None:
     app.extensions["rules_in_force"] = RulesInForce(
         ruleset, qn, seen, float(app.config.get("RULES_CHECK_SECONDS", 3)), others
     )
+    app.extensions["rules_in_force"].watch_texts(qn_path, texts_seen)
     app.extensions["rules"] = ruleset
     app.extensions["questionnaire"] = qn
 
@@ -56,6 +65,15 @@ def _file_hash(path: Path) -> str | None:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None
+
+
+def _files_hash(paths) -> str:
+    """One hash for several files (a missing one counts as missing, not as empty)."""
+    return hashlib.sha256(repr([_file_hash(Path(p)) for p in paths]).encode()).hexdigest()
+
+
+def _beside_all(path: Path, languages) -> list[Path]:
+    return [localized.beside(path, language) for language in languages]
 
 
 class RulesInForce:
@@ -74,31 +92,70 @@ class RulesInForce:
         self.checked = time.monotonic()
         self.problem: str | None = None  # the first problem of a file that cannot be used
         self.problem_count = 0
+        self.problem_file = self.path.name  # the file that has it: rules.yaml, rules.es.yaml
+        # questionnaire.<lang>.yaml: looked at with the rules (watch_texts), its own problem
+        self.texts_path: Path | None = None
+        self.texts_seen: str | None = None
+        self.texts_problem: str | None = None
+        self.texts_problem_file = ""
         self.unaudited: list[tuple[rules_module.RuleSet, rules_module.RuleSet]] = []
         self._lock = threading.Lock()
         self._audit_lock = threading.Lock()
         self._audit_failed_at: float | None = None
 
+    def watch_texts(self, questionnaire_path: Path, seen: str) -> None:
+        """Look at questionnaire.<lang>.yaml beside `questionnaire_path` too."""
+        self.texts_path, self.texts_seen = Path(questionnaire_path), seen
+
     def refresh(self) -> None:
-        """Look at the file if it is time; load a changed file that passes the checks."""
+        """Look at the files if it is time; load changed files that pass the checks."""
         if time.monotonic() - self.checked < self.every:
             return
         if not self._lock.acquire(blocking=False):
             return  # another thread of this worker is looking at it right now
         try:
             self.checked = time.monotonic()
-            seen = _file_hash(self.path)
+            seen = _files_hash([self.path, *_beside_all(self.path, self.languages)])
             if seen != self.seen:
                 self.seen = seen
                 self._load()
+            if self.texts_path is not None and self.languages:
+                texts_seen = _files_hash(_beside_all(self.texts_path, self.languages))
+                if texts_seen != self.texts_seen:
+                    self.texts_seen = texts_seen
+                    self._load_texts()
         finally:
             self._lock.release()
+
+    def _load_texts(self) -> None:
+        """questionnaire.<lang>.yaml changed: its texts replace those in force, all at once
+        (one assignment), when every one is there."""
+        try:
+            translations = {
+                language: localized.translate_questionnaire(
+                    self.questionnaire, localized.beside(self.texts_path, language), language
+                )
+                for language in self.languages
+            }
+        except questionnaire_module.QuestionnaireError as exc:
+            self.texts_problem = str(exc)
+            self.texts_problem_file = _file_named(self.texts_problem, self.texts_path.name)
+            log.error(
+                "%s changed but cannot be used (%s); clients still read the texts in force",
+                self.texts_problem_file,
+                self.texts_problem,
+            )
+            return
+        self.texts_problem = None
+        self.questionnaire.translations = translations
+        log.warning("%s: the clients' texts changed and are taken up", self.texts_path.name)
 
     def _load(self) -> None:
         try:
             new = rules_module.load(self.path, self.questionnaire, self.languages)
         except rules_module.RulesError as exc:
             self.problem, self.problem_count = exc.problems[0], len(exc.problems)
+            self.problem_file = _file_named(self.problem, self.path.name)
             log.error(
                 "%s changed but cannot be used (%d problem%s, the first: %s); still judging "
                 "with rules version %s",
@@ -111,7 +168,12 @@ class RulesInForce:
             return
         old, self.problem, self.problem_count = self.ruleset, None, 0
         if new.version == old.version:
-            return  # back to the text in force (a broken edit undone): nothing changed
+            # The rules are the text in force (a broken edit undone, or only a language
+            # file changed): the clients' texts are taken up, nothing to audit.
+            if new.client_texts != old.client_texts:
+                self.ruleset = new
+                log.warning("%s: the clients' texts in other languages changed", self.path)
+            return
         self.ruleset = new
         self.unaudited.append((old, new))
         log.warning(
@@ -152,6 +214,12 @@ class RulesInForce:
                 self._audit_failed_at = None
         finally:
             self._audit_lock.release()
+
+
+def _file_named(problem: str, default: str) -> str:
+    """The file a problem names ("…/rules.es.yaml: rule x: …" -> "rules.es.yaml")."""
+    first = problem.split(":", 1)[0]
+    return Path(first).name if first.endswith((".yaml", ".yml")) else default
 
 
 def rules_in_force() -> RulesInForce:

@@ -22,6 +22,7 @@ from typing import Any
 import sqlite_utils
 from flask import Flask, current_app, has_request_context, request
 
+from . import i18n
 from .content import questionnaire, today
 from .output import mail
 from .store import appointments as store
@@ -63,8 +64,29 @@ def base_url() -> str:
     return base.rstrip("/")
 
 
-def link(appointment: dict) -> str:
-    return f"{base_url()}/i/{token_for(appointment['link_nonce'])}"
+def link(appointment: dict, language: str | None = None) -> str:
+    """The appointment's personal link; with a `language` other than the clinic's it opens
+    the pages in that language (`?lang=es`: a language, never an answer)."""
+    url = f"{base_url()}/i/{token_for(appointment['link_nonce'])}"
+    if language and language != i18n.clinic_language():
+        url += f"?lang={language}"
+    return url
+
+
+def known_language(db: sqlite_utils.Database, appointment: dict) -> str | None:
+    """The client's language when known: the appointment's own, else the language of the
+    client's last submission (the same name and date of birth, as a walk-in is matched to
+    an appointment); None when neither is one the app has."""
+    known = i18n.languages()
+    if appointment.get("language") in known:
+        return appointment["language"]
+    earlier = store.last_language(db, appointment["name_key"], appointment["date_of_birth"])
+    return earlier if earlier in known else None
+
+
+def language_for(db: sqlite_utils.Database, appointment: dict) -> str:
+    """The language of an appointment's emails: the client's when known, else the clinic's."""
+    return known_language(db, appointment) or i18n.clinic_language()
 
 
 def valid_until(appointment: dict) -> dt.date:
@@ -142,7 +164,8 @@ def queue_invitation(db: sqlite_utils.Database, appointment: dict, again: bool =
         if outbox.pending_for(db, appointment["id"]):
             return False
         key += f":again:{secrets.token_hex(4)}"
-    message = mail.invitation(appointment, link(appointment))
+    language = language_for(db, appointment)
+    message = mail.invitation(appointment, link(appointment, language), language)
     return outbox.enqueue(db, "invitation", key, message, appointment["id"])
 
 
@@ -170,7 +193,8 @@ def queue_reminders(db: sqlite_utils.Database) -> int:
             continue
         if row.get("appointment_time") and starts < clock:
             continue  # it has begun
-        message = mail.reminder(row, link(row))
+        language = language_for(db, row)
+        message = mail.reminder(row, link(row, language), language)
         count += outbox.enqueue(db, "reminder", f"reminder:{row['id']}", message, row["id"])
     return count
 

@@ -66,7 +66,8 @@ def translate_questionnaire(qn: Questionnaire, path: Path, language: str) -> Que
     for qid in questions_in if isinstance(questions_in, dict) else ():
         if qid not in qn.questions:
             raise QuestionnaireError(f"{path}: question {qid}: not a question id")
-    out = copy.deepcopy(qn)
+    # A copy of the texts only: not of the other languages (while running, qn has them).
+    out = copy.deepcopy(qn, {id(qn.translations): {}})
     out.title = text(data, "title", "top level")
     for section in out.sections:
         given = sections_in.get(section.id) if isinstance(sections_in, dict) else None

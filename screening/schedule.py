@@ -7,11 +7,16 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .questionnaire import normalize_name, parse_date
 
 COLUMNS = ("name", "date_of_birth", "email", "phone", "appointment_date", "appointment_time")
+# Columns a schedule may leave out. `language`: the client's language code (en, es: one of
+# SCREENING_LANGUAGES) for their emails and questions; empty means not known, and then the
+# language of their last visit is used.
+OPTIONAL = ("language",)
 MAX_ROWS = 2000
 NAME_MAX = 200
 EMAIL = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\".]+")
@@ -28,9 +33,13 @@ class Checked:
     errors: list[str] = field(default_factory=list)
 
 
-def check_booking(raw: dict, today: dt.date) -> tuple[dict, dict[str, str]]:
-    """One appointment's fields, cleaned, and {field: problem} for those that cannot be used."""
-    value = {k: " ".join(str(raw.get(k) or "").split()) for k in COLUMNS}
+def check_booking(
+    raw: dict, today: dt.date, languages: Sequence[str] = ()
+) -> tuple[dict, dict[str, str]]:
+    """One appointment's fields, cleaned, and {field: problem} for those that cannot be used.
+    `languages` are the codes a `language` may be (the app's SCREENING_LANGUAGES)."""
+    value = {k: " ".join(str(raw.get(k) or "").split()) for k in COLUMNS + OPTIONAL}
+    value["language"] = value["language"].lower()
     errors = {}
     if not value["name"]:
         errors["name"] = "the client's name is missing"
@@ -55,12 +64,16 @@ def check_booking(raw: dict, today: dt.date) -> tuple[dict, dict[str, str]]:
         errors["appointment_date"] = "this date has passed"
     if value["appointment_time"] and not TIME.fullmatch(value["appointment_time"]):
         errors["appointment_time"] = "not a time like 09:30 (24-hour clock)"
+    if value["language"] and value["language"] not in languages:
+        known = ", ".join(languages) or "none"
+        errors["language"] = f"not a language the questions are in ({known}), or leave it empty"
     return value, errors
 
 
-def read_csv(data: bytes | str, today: dt.date) -> Checked:
+def read_csv(data: bytes | str, today: dt.date, languages: Sequence[str] = ()) -> Checked:
     """Check a schedule CSV (header: name,date_of_birth,email,phone,appointment_date,
-    appointment_time). Any error means none of its bookings should be stored."""
+    appointment_time, and optionally language). Any error means none of its bookings should
+    be stored."""
     result = Checked()
     try:
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.lstrip("\ufeff")
@@ -74,7 +87,7 @@ def read_csv(data: bytes | str, today: dt.date) -> Checked:
             result.errors.append(f"line 1: no header (expected: {','.join(COLUMNS)})")
             return result
         names = [h.strip().lower() for h in header]
-        unknown = [h for h in names if h not in COLUMNS]
+        unknown = [h for h in names if h not in COLUMNS + OPTIONAL]
         missing = [c for c in COLUMNS if c not in names]
         if unknown or missing:
             problem = "; ".join(
@@ -94,7 +107,8 @@ def read_csv(data: bytes | str, today: dt.date) -> Checked:
                     "(a comma inside a value needs quotes)"
                 )
                 continue
-            booking, errors = check_booking(dict(zip(names, cells, strict=True)), today)
+            row = dict(zip(names, cells, strict=True))
+            booking, errors = check_booking(row, today, languages)
             result.errors += [f"line {line}: {name}: {problem}" for name, problem in errors.items()]
             if errors:
                 continue

@@ -9,6 +9,7 @@ import traceback
 from pathlib import Path
 
 from flask import Flask, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -24,44 +25,46 @@ CSP = (
 # No page uses the camera, the microphone or the location: a script that got in cannot either.
 PERMISSIONS = "camera=(), microphone=(), geolocation=()"
 
+# The words of an error page, in the page's language (a client's, or the clinic's on staff
+# pages): lazy, so each is translated when the page is rendered.
 ERRORS = {
     400: (
-        "This page could not be used",
-        (
+        _l("This page could not be used"),
+        _l(
             "The form may have expired or been sent twice. Go back to the start and try again: "
             "answers you already saved are kept."
         ),
     ),
     403: (
-        "Not allowed",
-        "Your account cannot open this page. Ask a clinic administrator if you need it.",
+        _l("Not allowed"),
+        _l("Your account cannot open this page. Ask a clinic administrator if you need it."),
     ),
     404: (
-        "Page not found",
-        "The address may be mistyped, or the page was moved. Use the links below.",
+        _l("Page not found"),
+        _l("The address may be mistyped, or the page was moved. Use the links below."),
     ),
     405: (
-        "This page cannot be opened this way",
-        (
+        _l("This page cannot be opened this way"),
+        _l(
             "The address may come from a bookmark or an old form. Use the links below to "
             "continue: answers you already saved are kept."
         ),
     ),
     413: (
-        "Too much text",
-        "What you sent is larger than we accept. Shorten your answers and try again.",
+        _l("Too much text"),
+        _l("What you sent is larger than we accept. Shorten your answers and try again."),
     ),
     429: (
-        "Please wait a little",
-        (
+        _l("Please wait a little"),
+        _l(
             "Many questionnaires were started or sent from this network in the last hour, so "
             "we are pausing new ones for a while. Please try again later, or ask the front "
             "desk for help."
         ),
     ),
     500: (
-        "Something went wrong on our side",
-        (
+        _l("Something went wrong on our side"),
+        _l(
             "Your saved answers are safe. Please try again in a minute, or ask the front desk "
             "for help."
         ),
@@ -105,8 +108,8 @@ def handle_csrf_error(exc: CSRFError):
 
 # What a client sees when the database cannot take their answers; staff see the class.
 DATABASE_CLIENT = (
-    "We cannot save right now",
-    "Your earlier answers are safe. Please tell the front desk.",
+    _l("We cannot save right now"),
+    _l("Your earlier answers are safe. Please tell the front desk."),
 )
 
 

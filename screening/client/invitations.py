@@ -9,7 +9,10 @@ check, continues the same draft (and the device before loses it: one device at a
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import current_app, redirect, render_template, session, url_for
+from flask_babel import gettext, ngettext
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import ValidationError
@@ -20,21 +23,22 @@ from ..forms import DateInput
 from ..questionnaire import parse_date
 from ..store import appointments as store
 from ..store import audit, get_db
+from ..store.db import local_day
 from .routes import bp
 
 
 def _a_date(form, field) -> None:
     value = (field.data or "").strip()
     if not value:
-        raise ValidationError("Enter your date of birth.")
+        raise ValidationError(gettext("Enter your date of birth."))
     born = parse_date(value)
     if born is None or born > today():
-        raise ValidationError("Enter your date of birth as a date, like 1980-03-17.")
+        raise ValidationError(gettext("Enter your date of birth as a date, like 1980-03-17."))
 
 
 class BirthDateForm(FlaskForm):
     date_of_birth = StringField(
-        "Your date of birth",
+        "Your date of birth",  # the page shows the label in the client's language
         [_a_date],
         widget=DateInput(),
         render_kw={"autocomplete": "bday", "required": True},
@@ -70,8 +74,13 @@ def invitation(token: str):
         if result in ("locked", "paused"):
             return _closed("paused", 429)
         form.date_of_birth.errors.append(
-            "This date of birth does not match our booking. "
-            f"{left} {'try' if left == 1 else 'tries'} left before this link pauses."
+            ngettext(
+                "This date of birth does not match our booking. %(num)d try left before this "
+                "link pauses.",
+                "This date of birth does not match our booking. %(num)d tries left before this "
+                "link pauses.",
+                left,
+            )
         )
         status = 422
     elif form.is_submitted():
@@ -88,8 +97,15 @@ def _open(appointment: dict):
         current_app.config["DRAFT_HOURS"],
     )
     if token is None:
-        return _closed("answered", 200, submitted=store.submitted_on(get_db(), appointment["id"]))
+        sent = store.submitted_on(get_db(), appointment["id"])
+        day = dt.date.fromisoformat(local_day(sent)) if sent else None
+        return _closed("answered", 200, submitted=day)
+    # The visit goes on in the language chosen on the link's page (`?lang=`), else the
+    # client's known language, else the browser's.
+    language = session.get("lang") or invitations.known_language(get_db(), appointment)
     session.clear()
+    if language:
+        session["lang"] = language
     session["draft"] = token
     session.permanent = True
     return redirect(url_for("client.resume"))

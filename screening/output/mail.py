@@ -3,10 +3,13 @@ them over SMTP (SCREENING_SMTP_URL).
 
 A message carries the clinic's name and phone, a day and a link: never an answer, a flag or
 an outcome. Errors are reported by kind only, since an SMTP error's text quotes addresses.
+A client's message is written in the client's language (templates and subject under
+Flask-Babel's force_locale); a message to staff in the clinic's.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import smtplib
 import ssl
 from collections.abc import Iterable, Iterator
@@ -16,8 +19,9 @@ from email.utils import formatdate, make_msgid, parseaddr
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app, render_template
+from flask_babel import force_locale, gettext
 
-from .display import long_date
+from ..i18n import clinic_language, spelled_date
 
 SCHEMES = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 
@@ -44,31 +48,43 @@ def _render(kind: str, **context) -> tuple[str, str]:
     )
 
 
+def _day(appointment: dict) -> str:
+    """The appointment's day in the message's language: jueves 10 de diciembre de 2026."""
+    return spelled_date(dt.date.fromisoformat(appointment["appointment_date"]), weekday=True)
+
+
 def _when(appointment: dict) -> str:
-    day = long_date(appointment["appointment_date"])
+    day = _day(appointment)
     time = appointment.get("appointment_time")
-    return f"{day} at {time}" if time else day
+    return gettext("%(day)s at %(time)s", day=day, time=time) if time else day
 
 
-def invitation(appointment: dict, link: str) -> Message:
-    """The first email: who we are, when the visit is, the personal link."""
-    text, html = _render("invitation", appointment=appointment, when=_when(appointment), link=link)
-    subject = f"Before your visit on {long_date(appointment['appointment_date'])}"
+def invitation(appointment: dict, link: str, language: str | None = None) -> Message:
+    """The first email, in `language` (else the clinic's): who we are, when the visit is,
+    the personal link."""
+    with force_locale(language or clinic_language()):
+        when = _when(appointment)
+        text, html = _render("invitation", appointment=appointment, when=when, link=link)
+        subject = gettext("Before your visit on %(day)s", day=_day(appointment))
     return Message(appointment["email"], subject, text, html)
 
 
-def reminder(appointment: dict, link: str) -> Message:
-    """The one reminder to a client who has not answered yet: the same link."""
-    text, html = _render("reminder", appointment=appointment, when=_when(appointment), link=link)
-    subject = f"Reminder: a few questions before {long_date(appointment['appointment_date'])}"
+def reminder(appointment: dict, link: str, language: str | None = None) -> Message:
+    """The one reminder to a client who has not answered yet, in `language`: the same link."""
+    with force_locale(language or clinic_language()):
+        when = _when(appointment)
+        text, html = _render("reminder", appointment=appointment, when=when, link=link)
+        subject = gettext("Reminder: a few questions before %(day)s", day=_day(appointment))
     return Message(appointment["email"], subject, text, html)
 
 
 def alert(appointment: dict, staff_link: str, to: list[str]) -> Message:
-    """To providers: a screening needs review before a close appointment (no name, no
-    outcome: the link leads to both, behind the staff login)."""
-    text, html = _render("alert", when=_when(appointment), link=staff_link)
-    subject = f"Screening to review before an appointment on {_when(appointment)}"
+    """To providers, in the clinic's language: a screening needs review before a close
+    appointment (no name, no outcome: the link leads to both, behind the staff login)."""
+    with force_locale(clinic_language()):
+        when = _when(appointment)
+        text, html = _render("alert", when=when, link=staff_link)
+    subject = f"Screening to review before an appointment on {when}"
     return Message(", ".join(to), subject, text, html)
 
 

@@ -13,12 +13,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, IntegerField, StringField
+from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired
 
 from .. import invitations, schedule
 from ..content import questionnaire, today
 from ..forms import DateInput
+from ..i18n import clinic_language, language_name, languages
 from ..output.display import decision_text, local_time
 from ..store import appointments as store
 from ..store import get_db, outbox, transaction
@@ -38,12 +39,19 @@ class AppointmentForm(FlaskForm):
     phone = StringField("Mobile phone", render_kw={"type": "tel", "autocomplete": "off"})
     appointment_date = StringField("Appointment date", widget=DateInput())
     appointment_time = StringField("Time (optional)", render_kw={"type": "time"})
+    language = SelectField("Client's language (emails and questions)", validate_choice=False)
     send_now = BooleanField("Email the invitation now", default=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = [("", "Not known: their last visit's, else the clinic's")] + [
+            (code, language_name(code, clinic_language())) for code in languages()
+        ]
 
     def booking(self) -> dict | None:
         """The checked booking, or None with each field's problem set on it."""
-        data = {name: self[name].data for name in schedule.COLUMNS}
-        booking, errors = schedule.check_booking(data, today())
+        data = {name: self[name].data for name in schedule.COLUMNS + schedule.OPTIONAL}
+        booking, errors = schedule.check_booking(data, today(), languages())
         for name, problem in errors.items():
             self[name].errors = [problem[0].upper() + problem[1:] + "."]
         return None if errors else booking
@@ -159,7 +167,7 @@ def upload_schedule():
     form, upload = AppointmentForm(formdata=None), ScheduleForm()
     if not upload.validate_on_submit():
         return _appointments_page(form, upload, status=422)
-    checked = schedule.read_csv(upload.schedule.data.read(), today())
+    checked = schedule.read_csv(upload.schedule.data.read(), today(), languages())
     if checked.errors:
         return _appointments_page(form, upload, problems=checked.errors, status=422)
     with transaction(get_db()):
@@ -192,6 +200,7 @@ def _appointments_page(form, upload, problems=(), status: int = 200):
         upload=upload,
         problems=problems,
         columns=schedule.COLUMNS,
+        optional=schedule.OPTIONAL,
         days=store.upcoming_days(get_db(), today()),
     ), status
 

@@ -65,12 +65,12 @@ def add(
     created_by: int | None = None,
 ) -> int:
     """Store one appointment (name, date_of_birth, email, phone, appointment_date,
-    appointment_time) with its link's nonce and token hash; return its id."""
+    appointment_time, language) with its link's nonce and token hash; return its id."""
     with transaction(db):
         cur = db.execute(
             "INSERT INTO appointments (client_name, name_key, date_of_birth, email, phone, "
-            "appointment_date, appointment_time, link_nonce, token_hash, status, created_at, "
-            "created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "appointment_date, appointment_time, language, link_nonce, token_hash, status, "
+            "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 booking["name"],
                 normalize_name(booking["name"]),
@@ -79,6 +79,7 @@ def add(
                 booking.get("phone") or None,
                 booking["appointment_date"],
                 booking.get("appointment_time") or None,
+                booking.get("language") or None,
                 link_nonce,
                 token_hash,
                 NEW,
@@ -87,6 +88,18 @@ def add(
             ],
         )
         return cur.lastrowid
+
+
+def last_language(db: sqlite_utils.Database, name_key: str, date_of_birth: str) -> str | None:
+    """The language of this client's latest submission that has one, matched as a walk-in
+    is matched to an appointment (the same name and date of birth), or None."""
+    row = db.execute(
+        "SELECT language FROM submissions WHERE status = 'submitted' AND name_key = ? "
+        "AND date_of_birth = ? AND language IS NOT NULL ORDER BY submitted_at DESC, id DESC "
+        "LIMIT 1",
+        [name_key, date_of_birth],
+    ).fetchone()
+    return row[0] if row else None
 
 
 def get(db: sqlite_utils.Database, appointment_id: int) -> dict | None:
