@@ -298,12 +298,35 @@ class Worker:
     def _run(self) -> None:
         seconds = float(self.app.config["SUMMARY_POLL_SECONDS"])
         while not self.stopping:
+            if not self._database_there():
+                break
             try:
                 work_once(self.app)
             except Exception as exc:  # noqa: BLE001 - the thread must live; jobs stay queued
                 log.error("summaries: worker round failed: %s", type(exc).__name__)
             self.wake_up.wait(seconds)
             self.wake_up.clear()
+
+    def _database_there(self) -> bool:
+        """Whether the database file is still where the settings say. A server whose file
+        was moved or deleted (a test's temporary one, once the test ended) has nothing to
+        render: say so once and stop, rather than fail every round."""
+        if os.path.exists(self.app.config["DATABASE"]):
+            return True
+        log.info("summaries: the database file is gone; worker stopped in process %s", self.pid)
+        self.stopping = True
+        return False
+
+
+_workers: list[Worker] = []  # every worker this process started, for stop_workers()
+
+
+def stop_workers() -> None:
+    """Stop every worker thread this process started (a test's app ends with its test)."""
+    while _workers:
+        worker = _workers.pop()
+        if worker.pid == os.getpid() and worker.thread.is_alive():
+            worker.stop()
 
 
 _starting = threading.Lock()
@@ -319,15 +342,19 @@ def start_worker(app: Flask) -> Worker:
         worker = app.extensions.get("summary_worker")
         if worker is None or worker.pid != os.getpid():
             worker = app.extensions["summary_worker"] = Worker(app)
+            _workers.append(worker)
             worker.thread.start()
             log.info("summaries: worker started in process %s", worker.pid)
     return worker
 
 
 def init_app(app: Flask) -> None:
-    """Arrange the background worker: SUMMARY_WORKER None starts it unless TESTING."""
+    """Arrange the background worker: SUMMARY_WORKER None starts it unless TESTING, and
+    never over an in-memory database (each thread would open a database of its own)."""
     wanted = app.config.get("SUMMARY_WORKER")
     if wanted is None:
         wanted = not app.testing
+    if str(app.config.get("DATABASE")) == ":memory:":
+        wanted = False
     if wanted:
         app.before_request(lambda: start_worker(app) and None)
