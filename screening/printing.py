@@ -132,10 +132,12 @@ def _finish(db, submission_id: int, generation: int, work) -> None:
     store.done(db, submission_id, generation)
 
 
-def batch_pdf(db: sqlite_utils.Database, submission_ids: list[int], day=None) -> bytes | None:
+def batch_pdf(
+    db: sqlite_utils.Database, submission_ids: list[int], day=None, heading: str | None = None
+) -> bytes | None:
     """A batch for these submission ids, in this order: a fresh cover, then each summary
     (stored, else rendered now over every core). None when none of them is printable.
-    A day's batch is the list of that day's ids (`day` titles its cover)."""
+    A day's batch is the list of that day's ids (`day` titles its cover, else `heading`)."""
     ids = printable(db, submission_ids)
     if not ids:
         return None
@@ -149,7 +151,7 @@ def batch_pdf(db: sqlite_utils.Database, submission_ids: list[int], day=None) ->
             parts.append(found[submission_id]["pdf"])
         else:
             parts.append(prepare(db, submission_id)["pdf"])
-    return batch.join(pdf.cover_pdf(db, ids, day), parts)
+    return batch.join(pdf.cover_pdf(db, ids, day, heading), parts)
 
 
 def start_preparing(app: Flask, db: sqlite_utils.Database, submission_ids: list[int]) -> int:
