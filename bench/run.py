@@ -5,7 +5,7 @@ Each figure is measured beside a baseline taken in the same run on the same mach
 Flask app, plain Python, a plain WeasyPrint document, the small database), because other
 work shares this machine and absolute figures alone would mostly measure that.
 
-Usage: python bench/run.py [--quick]    (`make bench` runs it; about 6 minutes on 2 cores)
+Usage: python bench/run.py [--quick] [--only NAME]   (`make bench`; about 10 minutes on 2 cores)
 """
 
 from __future__ import annotations

@@ -111,16 +111,11 @@ def render_claimed(app: Flask, claimed: list[tuple[int, int]]) -> None:
         children = _processes(app) - 1
         if len(claimed) == 1 or children < 1:
             for submission_id, generation in claimed:
-                _finish(db, submission_id, generation, lambda i=submission_id: prepare(db, i))
+                _finish(db, submission_id, generation, lambda i=submission_id: _render(db, i))
             return
         waiting = list(reversed(claimed))  # the next job is at the end
         executor = _pool(app)
         running: dict = {}
-
-        def keep(future, submission_id):
-            prepared = future.result()
-            if prepared is not None:
-                store.save(db, submission_id, prepared)
 
         def collect(block: bool) -> None:
             ready = [f for f in running if f.done()]
@@ -128,7 +123,7 @@ def render_claimed(app: Flask, claimed: list[tuple[int, int]]) -> None:
                 ready = [next(as_completed(running))]
             for future in ready:
                 submission_id, generation = running.pop(future)
-                _finish(db, submission_id, generation, lambda f=future, i=submission_id: keep(f, i))
+                _finish(db, submission_id, generation, future.result)
 
         while waiting or running:
             while waiting and len(running) < 2 * children:  # a pool process never waits
@@ -136,22 +131,27 @@ def render_claimed(app: Flask, claimed: list[tuple[int, int]]) -> None:
                 running[executor.submit(_child_render, submission_id)] = (submission_id, generation)
             if waiting:
                 submission_id, generation = waiting.pop()
-                _finish(db, submission_id, generation, lambda i=submission_id: prepare(db, i))
+                _finish(db, submission_id, generation, lambda i=submission_id: _render(db, i))
             collect(block=not waiting)
         _pool_used(app)
 
 
-def _finish(db, submission_id: int, generation: int, work) -> None:
-    """Run one job's work; mark it done, or failed (tried again later) on an error."""
+def _render(db: sqlite_utils.Database, submission_id: int) -> dict | None:
+    return pdf.prepare_summary(db, submission_id)
+
+
+def _finish(db, submission_id: int, generation: int, render) -> None:
+    """Render one job (`render()` returns the prepared summary), then store it and mark the
+    job done together; on an error mark it failed (tried again later)."""
     try:
-        work()
+        prepared = render()
     except Exception as exc:  # noqa: BLE001 - one bad summary must not stop the others
         log.error(
             "summaries: submission %s failed to render: %s", submission_id, type(exc).__name__
         )
         store.failed(db, submission_id)
         return
-    store.done(db, submission_id, generation)
+    store.finish(db, submission_id, generation, prepared)
 
 
 def batch_pdf(
@@ -163,10 +163,11 @@ def batch_pdf(
     ids = printable(db, submission_ids)
     if not ids:
         return None
-    absent = missing(db, ids)
+    found = stored(db, ids)
+    absent = [i for i in ids if i not in found]
     if absent:
         render_claimed(current_app._get_current_object(), claim_missing(db, absent))
-    found = stored(db, ids)
+        found.update(stored(db, absent))
     parts = []
     for submission_id in ids:  # any still missing was being rendered elsewhere: render it
         if submission_id in found:
@@ -309,7 +310,7 @@ def work_once(app: Flask) -> int:
             if not claimed:
                 break
             submission_id, generation = claimed[0]
-            _finish(db, submission_id, generation, lambda i=submission_id: prepare(db, i))
+            _finish(db, submission_id, generation, lambda i=submission_id: _render(db, i))
             count += 1
     return count
 
