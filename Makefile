@@ -59,11 +59,13 @@ dev: prepare
 	$(FLASK) run --debug --host $(HOST) --port $(PORT)
 
 # Fonts for client names in any script on the PDFs: DejaVu (Latin, Cyrillic, Greek, Arabic,
-# Hebrew) ships with Debian; these add CJK, Devanagari and emoji.
-PDF_FONTS := fonts-droid-fallback fonts-lohit-deva fonts-noto-color-emoji
+# Hebrew) ships with Debian; these add CJK, Devanagari and emoji. WeasyPrint 70 subsets fonts
+# with HarfBuzz (without it: a DeprecationWarning, an error under pytest, and fontTools' slower
+# subsetting).
+PDF_FONTS := fonts-droid-fallback fonts-lohit-deva fonts-noto-color-emoji libharfbuzz-subset0
 fonts:
 	@fc-list | grep -q "Droid Sans Fallback" && fc-list | grep -q "Lohit Devanagari" \
-		&& fc-list | grep -q "Noto Color Emoji" || { \
+		&& fc-list | grep -q "Noto Color Emoji" && ldconfig -p | grep -q libharfbuzz-subset || { \
 		echo "Installing fonts for the PDF summaries: $(PDF_FONTS)"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_FONTS) >/dev/null) \
 		|| echo "warning: could not install $(PDF_FONTS); PDFs may miss CJK, Devanagari or emoji glyphs"; }

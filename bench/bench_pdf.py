@@ -38,6 +38,8 @@ from screening.store.submissions import import_answers
 
 RATIO_TARGET = 2.0  # a summary may cost at most twice a plain document of its text
 GROWTH_TARGET = 0.20  # resident memory may grow less than 20% from 50 to 500 renders
+STORED_DAY_TARGET_MS = 1500  # a day of 50 joined from stored summaries
+UNCACHED_TARGET = 0.6  # an uncached batch, per client, beside one summary (2 cores)
 DAY_CLIENTS = 50
 BESIDE = 5  # single summaries rendered just before and just after each day batch
 FIRST = ["Ana", "José", "Zoë", "Liam", "Priya", "Wei", "Fatima", "Ivan", "Amara", "Yuki"]
@@ -99,9 +101,11 @@ def median_ms(times: list[float]) -> float:
     return round(statistics.median(times) * 1000, 2)
 
 
-def measure(quick: bool, deadline: float | None = None) -> dict:
+def measure(quick: bool, deadline: float | None = None, memory: bool = True) -> dict:
     """Render on a temporary database; return the figures. Past `deadline` (seconds from
-    now) no further day batch starts and the memory run stops where it is, reported so."""
+    now) no further day batch starts and the memory run stops where it is, reported so.
+    `memory` False leaves the memory run out (`make bench` takes a worker's memory over
+    background renders from measure_printing instead)."""
     stop_at = time.monotonic() + deadline if deadline else float("inf")
     from weasyprint import HTML
 
@@ -183,6 +187,8 @@ def measure(quick: bool, deadline: float | None = None) -> dict:
                 cpu_ratios.append(batches_.cpu[-1] / DAY_CLIENTS / statistics.median(window.cpu))
             assert batch.startswith(b"%PDF")
 
+            if not memory:
+                renders_low = renders_high = renders
             while renders < renders_low:
                 pdf.summary_pdf(db, one)
                 renders += 1
@@ -237,8 +243,9 @@ def measure(quick: bool, deadline: float | None = None) -> dict:
 def measure_printing(clients: int = DAY_CLIENTS, renders: int = 500) -> dict:
     """Issue 22's figures, each beside its baseline: a day's batch joined from stored
     summaries beside the same day rendered from scratch; an uncached batch over every core
-    (process pool) per client beside a single summary; a worker's memory growth over
-    `renders` background renders (from the first tenth to the end)."""
+    (this process and a warm pool) per client beside single summaries rendered just before
+    and after it; a worker's memory growth over `renders` background renders (from the
+    first tenth to the end)."""
     with tempfile.TemporaryDirectory(prefix="bench-print-") as tmp:
         database = Path(tmp) / "bench.db"
         init_db(database)
@@ -255,16 +262,17 @@ def measure_printing(clients: int = DAY_CLIENTS, renders: int = 500) -> dict:
                 import_answers(db, answers, qn, ruleset, today)
             ids = [row["id"] for row in pdf.day_clients(db, day)]
             pdf.summary_pdf(db, ids[0])  # warm-up
-            single = Times()
-            for _ in range(5):
-                single.time(pdf.summary_pdf, db, ids[0])
             scratch = Times()
             scratch.time(pdf.day_pdf, db, day)
             db.execute("DELETE FROM summary_jobs")
-            pooled = Times()
+            single, pooled, pool_start = Times(), Times(), Times()
             try:
-                printing._pool(app).submit(int, 0).result()  # start the pool's processes
+                pool_start.time(printing.warm_pool, app)  # a pool kept from an earlier batch
+                for _ in range(BESIDE):
+                    single.time(pdf.summary_pdf, db, ids[0])
                 pooled.time(printing.batch_pdf, db, ids, day)
+                for _ in range(BESIDE):
+                    single.time(pdf.summary_pdf, db, ids[0])
             finally:
                 printing.shutdown_pool()
             assert not printing.missing(db, ids)
@@ -282,22 +290,29 @@ def measure_printing(clients: int = DAY_CLIENTS, renders: int = 500) -> dict:
                     rss_first = rss_mb()
             rss_last = rss_mb()
     single_ms = statistics.median(single.wall) * 1000
+    stored_ms = statistics.median(joined.wall) * 1000
+    ratio = statistics.median(pooled.wall) * 1000 / clients / single_ms
+    growth = (rss_last - rss_first) / rss_first
     return {
         "benchmark": "printing",
         "clients": clients,
         "single_summary_ms": round(single_ms, 1),
         "day_from_scratch_ms": median_ms(scratch.wall),
-        "day_from_stored_ms": median_ms(joined.wall),
-        "day_from_stored_target_met": statistics.median(joined.wall) <= 1.5,
+        "day_from_stored_ms": round(stored_ms, 1),
+        "day_from_stored_target_ms": STORED_DAY_TARGET_MS,
+        "day_from_stored_target_met": stored_ms <= STORED_DAY_TARGET_MS,
+        "pool_start_ms": median_ms(pool_start.wall),
         "uncached_pool_ms": median_ms(pooled.wall),
-        "uncached_per_client_ratio": round(
-            statistics.median(pooled.wall) * 1000 / clients / single_ms, 3
-        ),
+        "uncached_per_client_ratio": round(ratio, 3),
+        "uncached_target": UNCACHED_TARGET,
+        "uncached_target_met": ratio <= UNCACHED_TARGET,
         "cores": os.cpu_count(),
         "background_renders": renders,
         "rss_first_tenth_mb": round(rss_first, 1),
         "rss_end_mb": round(rss_last, 1),
-        "rss_growth": round((rss_last - rss_first) / rss_first, 3),
+        "rss_growth": round(growth, 3),
+        "rss_growth_target": GROWTH_TARGET,
+        "rss_target_met": growth < GROWTH_TARGET,
     }
 
 
@@ -323,11 +338,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--clients", type=int, default=DAY_CLIENTS, help="with --printing")
     parser.add_argument("--renders", type=int, default=500, help="with --printing")
+    parser.add_argument(
+        "--no-memory", action="store_true", help="leave the memory run out (make bench)"
+    )
     args = parser.parse_args(argv)
     if args.printing:
         print(json.dumps(measure_printing(args.clients, args.renders)))
         return 0
-    f = measure(args.quick, args.deadline)
+    f = measure(args.quick, args.deadline, memory=not args.no_memory)
     if args.json:
         print(json.dumps(f))
         return 0
@@ -356,4 +374,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Straight out: WeasyPrint 70's objects crashed (SIGSEGV) in the interpreter's final
+    # teardown after every figure was printed, which turned a finished run into a failure.
+    os._exit(code)

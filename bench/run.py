@@ -5,7 +5,7 @@ Each figure is measured beside a baseline taken in the same run on the same mach
 Flask app, plain Python, a plain WeasyPrint document, the small database), because other
 work shares this machine and absolute figures alone would mostly measure that.
 
-Usage: python bench/run.py [--quick]    (`make bench` runs it; about 6 minutes on 2 cores)
+Usage: python bench/run.py [--quick] [--only NAME]   (`make bench`; about 10 minutes on 2 cores)
 """
 
 from __future__ import annotations
@@ -438,7 +438,7 @@ def bench_rules() -> tuple[list[dict], dict]:
     ], f
 
 
-# -- 3 and 5. PDF and memory --------------------------------------------------------------------
+# -- 3. PDF -------------------------------------------------------------------------------------
 
 
 def bench_pdf(quick: bool, seconds_left: float) -> tuple[list[dict], dict]:
@@ -447,6 +447,7 @@ def bench_pdf(quick: bool, seconds_left: float) -> tuple[list[dict], dict]:
         PYTHON,
         str(BENCH / "bench_pdf.py"),
         "--json",
+        "--no-memory",  # the printing step measures a worker's memory over 500 renders
         "--deadline",
         str(max(60, int(seconds_left))),
     ] + (["--quick"] if quick else [])
@@ -454,10 +455,6 @@ def bench_pdf(quick: bool, seconds_left: float) -> tuple[list[dict], dict]:
         subprocess.run(
             command, capture_output=True, text=True, timeout=max(60, seconds_left) + 120, check=True
         ).stdout
-    )
-    low, high = f["rss_renders"]
-    memory_note = f"{f['rss_growth']:+.1%}" + (
-        "" if f["rss_complete"] else f"; stopped at {high} renders: time budget"
     )
     return [
         row(
@@ -484,17 +481,111 @@ def bench_pdf(quick: bool, seconds_left: float) -> tuple[list[dict], dict]:
             + ", ".join(map(str, f["day_ratios"]))
             + f"; CPU ratio {f['day_cpu_ratio']}",
         ),
+    ], f
+
+
+# -- 6. printing (issue 22) ---------------------------------------------------------------------
+
+PRINT_REQUESTS = 60  # stored-summary requests, and as many bare ones, interleaved
+
+
+def bench_print_served(tmp: Path) -> tuple[list[dict], dict]:
+    """A stored summary printed through gunicorn beside a bare Flask app sending the same
+    number of bytes, requests interleaved."""
+    database, _ = seeded(tmp, 5)
+    with serving(tmp, database=database, name="print") as app_server, bare_server(tmp) as bare:
+        http = logged_in(app_server.url)
+        with sqlite3.connect(database) as conn:
+            sid = conn.execute("SELECT min(id) FROM submissions").fetchone()[0]
+        url = f"{app_server.url}/staff/submissions/{sid}/summary.pdf"
+        first = http.get(url, timeout=60)  # rendered and stored, unless the worker was first
+        assert first.status_code == 200 and first.content.startswith(b"%PDF")
+        size = len(first.content)
+        bare_http = requests.Session()
+        bare_url = f"{bare.url}/bytes/{size}"
+        served, floor = [], []
+        for _ in range(5):  # untimed: connections, caches
+            http.get(url, timeout=60)
+            bare_http.get(bare_url, timeout=60)
+        for _ in range(PRINT_REQUESTS):
+            start = time.perf_counter()
+            response = http.get(url, timeout=60)
+            served.append(time.perf_counter() - start)
+            assert response.content == first.content  # the stored copy, not a new render
+            start = time.perf_counter()
+            response = bare_http.get(bare_url, timeout=60)
+            floor.append(time.perf_counter() - start)
+            assert len(response.content) == size
+    served_p95, floor_p95 = ms(p95(served)), ms(p95(floor))
+    figures = {
+        "bytes": size,
+        "requests": PRINT_REQUESTS,
+        "served_p95_ms": served_p95,
+        "served_p50_ms": ms(statistics.median(served)),
+        "bare_p95_ms": floor_p95,
+        "bare_p50_ms": ms(statistics.median(floor)),
+    }
+    return [
         row(
-            f"Memory: RSS after {high} renders",
-            f["rss_high_mb"],
+            "Print a stored summary via gunicorn: p95",
+            served_p95,
+            "ms",
+            floor_p95,
+            f"bare Flask, same {size:,} bytes",
+            "<= 2x baseline",
+            served_p95 <= 2 * floor_p95,
+            note=f"p50 {figures['served_p50_ms']} / {figures['bare_p50_ms']} ms",
+        )
+    ], figures
+
+
+def bench_printing(tmp: Path) -> tuple[list[dict], dict]:
+    """Issue 22: a stored summary served, a day joined from stored summaries, an uncached
+    batch over every core, and a worker's memory over 500 background renders."""
+    rows, figures = bench_print_served(tmp)
+    f = json.loads(
+        subprocess.run(
+            [PYTHON, str(BENCH / "bench_pdf.py"), "--printing"],
+            capture_output=True,
+            text=True,
+            timeout=1200,
+            check=True,
+        ).stdout
+    )
+    figures.update(f)
+    rows += [
+        row(
+            f"Print a day of {f['clients']}, every summary stored",
+            f["day_from_stored_ms"],
+            "ms",
+            f["day_from_scratch_ms"],
+            "the same day rendered from scratch",
+            f"<= {f['day_from_stored_target_ms'] / 1000:g} s",
+            f["day_from_stored_target_met"],
+        ),
+        row(
+            f"Uncached batch of {f['clients']} on {f['cores']} cores: per client",
+            round(f["uncached_pool_ms"] / f["clients"], 1),
+            "ms",
+            f["single_summary_ms"],
+            "one summary, rendered beside the batch",
+            f"<= {f['uncached_target']:g}x baseline",
+            f["uncached_target_met"],
+            ratio=f["uncached_per_client_ratio"],
+            note=f"warm pool; starting it took {f['pool_start_ms']:.0f} ms",
+        ),
+        row(
+            f"Memory: worker RSS after {f['background_renders']} background renders",
+            f["rss_end_mb"],
             "MB",
-            f["rss_low_mb"],
-            f"RSS after {low} renders",
+            f["rss_first_tenth_mb"],
+            f"RSS after {f['background_renders'] // 10}",
             "growth < 20%",
             f["rss_target_met"],
-            note=memory_note,
+            note=f"{f['rss_growth']:+.1%}",
         ),
-    ], f
+    ]
+    return rows, figures
 
 
 # -- 4. the queue at scale ----------------------------------------------------------------------
@@ -698,7 +789,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         action="append",
-        choices=["wizard", "submit", "rules", "pdf", "queue"],
+        choices=["wizard", "submit", "rules", "pdf", "queue", "printing"],
         help="run only these benchmarks (repeatable)",
     )
     parser.add_argument(
@@ -722,6 +813,7 @@ def main(argv: list[str] | None = None) -> int:
             "submit": lambda: bench_submit(Path(tmp), qn),
             "rules": bench_rules,
             "queue": lambda: bench_queue(Path(tmp)),
+            "printing": lambda: bench_printing(Path(tmp)),
             "pdf": lambda: bench_pdf(args.quick, args.budget - (time.monotonic() - began) - 15),
         }
         for name, step in steps.items():

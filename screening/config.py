@@ -114,8 +114,9 @@ def defaults(instance_path: str) -> dict:
         # TESTING; True or False decides. New jobs are looked for this often (a cheap read).
         "SUMMARY_WORKER": None,
         "SUMMARY_POLL_SECONDS": 2,
-        # Processes that render a batch's summaries not stored yet: None is every core;
-        # 0 or 1 renders them in the server process.
+        # Processes that render a batch's summaries not stored yet, the server process
+        # counted (it renders beside a pool of one fewer): None is every core; 0 or 1
+        # renders them in the server process alone.
         "PRINT_PROCESSES": None,
         "SMTP_TIMEOUT": 20,
         "MAX_CONTENT_LENGTH": 64 * 1024,

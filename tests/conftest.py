@@ -15,6 +15,16 @@ from screening import create_app
 from screening.store import init_db
 
 
+@pytest.fixture(autouse=True)
+def _stop_summary_workers():
+    """An app a test built without TESTING starts the summary worker on its first request:
+    stop it with the test, so no thread outlives its test's temporary database."""
+    yield
+    from screening import printing
+
+    printing.stop_workers()
+
+
 @pytest.fixture
 def app(tmp_path):
     database = tmp_path / "screening.db"

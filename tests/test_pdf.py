@@ -303,7 +303,7 @@ def test_pdf_routes_for_front_desk_with_safe_headers_and_audit(app, staff, submi
     assert disposition == f'inline; filename="summary-{TODAY.isoformat()}-{sid}.pdf"'
     assert "Printed" not in disposition and response.headers["Cache-Control"] == "no-store"
     assert "Printed Person" in " ".join(text_of(response.data))
-    # The day page's old address leads to the batch view (staff/printing.py).
+    # The day page's batch (staff/printing.py).
     day = desk.get(f"/staff/day/{TODAY.isoformat()}.pdf", follow_redirects=True)
     assert day.status_code == 200
     assert day.headers["Content-Disposition"] == f'inline; filename="day-{TODAY.isoformat()}.pdf"'

@@ -4,6 +4,7 @@ from them the same as from fresh renders, and a progress page that needs no Java
 from __future__ import annotations
 
 import io
+import logging
 import re
 import sqlite3
 import time
@@ -157,3 +158,29 @@ def test_a_chosen_batch_in_the_order_given_and_bad_ids_named(app, staff, submitt
     assert "Chosen clients" in pages_of(response.data)[0]
     bad = desk.get("/staff/print?ids=1,x")
     assert bad.status_code == 400 and "ids" in bad.get_data(as_text=True)
+
+
+def test_the_worker_stops_once_its_database_file_is_gone(tmp_path, caplog):
+    """A server's database moved or deleted (a test's temporary one, at the end of a run):
+    the background worker says so once and stops, rather than log an error every round."""
+    from helpers import TEST_SETTINGS
+
+    from screening import create_app
+    from screening.store import init_db
+
+    database = tmp_path / "gone.db"
+    init_db(database)
+    settings = {"SUMMARY_WORKER": True, "SUMMARY_POLL_SECONDS": 0.05, **TEST_SETTINGS}
+    app = create_app({"SECRET_KEY": "k", "DATABASE": str(database), **settings})
+    caplog.set_level(logging.INFO, logger="screening")
+    app.test_client().get("/")  # a process's first request starts its worker
+    worker = app.extensions["summary_worker"]
+    assert worker.thread.is_alive()
+    for path in tmp_path.glob("gone.db*"):
+        path.unlink()
+    worker.thread.join(timeout=10)
+    assert not worker.thread.is_alive()
+    said = [r for r in caplog.records if r.name == "screening.printing"]
+    assert [r.levelname for r in said if r.levelno >= logging.WARNING] == []
+    gone = [r.getMessage() for r in said if "database" in r.getMessage()]
+    assert len(gone) == 1 and "stopped" in gone[0]

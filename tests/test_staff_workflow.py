@@ -388,7 +388,7 @@ def test_a_filtered_day_list_prints_exactly_what_it_lists(app, staff, client_rec
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = pdf_text(response.data)
     assert "Ann O'Brien" in text and "Bob O'Brien" in text and "Other" not in text
-    assert "2 clients" in text
+    assert "2 clients" in text and "matching a name search" in text
     ids = sorted(
         r["id"] for r in rows(app, "SELECT id FROM submissions WHERE name_key LIKE '%brien'")
     )

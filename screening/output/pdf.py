@@ -25,7 +25,7 @@ from ..content import questionnaire, rules, today
 from ..questionnaire import age_on
 from ..store import now
 from ..store.decisions import history
-from ..store.lists import clients_by_ids, day_clients
+from ..store.lists import day_clients
 from ..store.submissions import get_submission
 from ..store.summaries import latest_decision
 from .display import answers_read, local_time, now_local
@@ -238,8 +238,11 @@ def prepare_summary(db, submission_id: int) -> dict | None:
     }
 
 
-def cover_pdf(db, submission_ids: list[int], day: dt.date | None = None) -> bytes:
-    """A batch's cover page(s), rendered fresh: the clients in print order."""
+def cover_pdf(
+    db, submission_ids: list[int], day: dt.date | None = None, heading: str | None = None
+) -> bytes:
+    """A batch's cover page(s), rendered fresh: the clients in print order, titled by their
+    day, else by `heading` (a name search), else as chosen clients."""
     on = today()
     clients = []
     for submission_id in submission_ids:
@@ -252,7 +255,7 @@ def cover_pdf(db, submission_ids: list[int], day: dt.date | None = None) -> byte
                     "history": history(db, submission_id)[:1],
                 }
             )
-    return render(render_template("pdf/cover.html", clients=clients, day=day))
+    return render(render_template("pdf/cover.html", clients=clients, day=day, heading=heading))
 
 
 def day_pdf(db, day: dt.date) -> bytes | None:
@@ -269,22 +272,6 @@ def day_batch(db, day: dt.date) -> tuple[bytes, list[int]] | None:
     on = today()
     clients = [_client(db, get_submission(db, row["id"]), on) for row in rows]
     html = render_template("pdf/day.html", clients=clients, day=day, qn=questionnaire())
-    return render(html), [row["id"] for row in rows]
-
-
-def batch_pdf(
-    db, submission_ids: list[int], heading: str, day: dt.date | None = None
-) -> tuple[bytes, list[int]] | None:
-    """The summaries of exactly these submissions (a filtered day list: of `day` only, when
-    given), behind a cover listing them; with the ids printed, or None if none was found."""
-    rows = clients_by_ids(db, submission_ids, day)
-    if not rows:
-        return None
-    on = today()
-    clients = [_client(db, get_submission(db, row["id"]), on) for row in rows]
-    html = render_template(
-        "pdf/day.html", clients=clients, day=None, heading=heading, qn=questionnaire()
-    )
     return render(html), [row["id"] for row in rows]
 
 

@@ -10,9 +10,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, ses
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 
-from .. import printing
 from ..content import questionnaire, today
-from ..output import pdf
 from ..output.display import answers_read, decision_text
 from ..questionnaire import age_on
 from ..store import audit as audit_store
@@ -47,7 +45,7 @@ from .forms import (
     NewUserForm,
     QueueFilterForm,
 )
-from .print_routes import MAX_UNCONFIRMED, confirm_print, print_link
+from .printing import print_link
 from .two_factor_views import second_step
 
 # The queue's filters and its page, carried from the queue to a submission and back.
@@ -392,41 +390,6 @@ def disable_user(username: str):
         abort(404)
     flash(f"{username} is disabled and logged out everywhere.")
     return redirect(url_for("staff.users_page"))
-
-
-@bp.get(f"/submissions/<{ID}:submission_id>/summary.pdf")
-@role_required("front_desk")
-def summary_pdf(submission_id: int):
-    """One client's PDF summary, for the front desk and providers."""
-    db = get_db()
-    data = printing.summary(db, submission_id)  # stored while current, else rendered now
-    if data is None:
-        abort(404)
-    audit("print_summary", submission_id=submission_id)
-    return pdf.pdf_response(data, pdf.summary_filename(get_submission(db, submission_id)))
-
-
-@bp.get("/day/<day>.pdf")
-@role_required("front_desk")
-def day_pdf(day: str):
-    """A day's batch: printed from stored summaries, with a progress page while some are
-    prepared (staff/printing.py)."""
-    try:
-        chosen = dt.date.fromisoformat(day)
-    except ValueError:
-        abort(404)
-    db = get_db()
-    count = len(lists.day_clients(db, chosen))
-    if count > MAX_UNCONFIRMED and request.args.get("confirmed") != "1":
-        return confirm_print(chosen, count, url_for("staff.day_pdf", day=day, confirmed=1))
-    printed = [row["id"] for row in lists.day_clients(db, chosen)]
-    # From the stored summaries, the missing ones rendered over every core; a large uncached
-    # day can be followed on a progress page instead: /staff/print/day/DAY.
-    data = printing.batch_pdf(db, printed, chosen)
-    if data is None:
-        abort(404)
-    audit("print_day", detail=f"{chosen.isoformat()}: {','.join(map(str, printed))}")
-    return pdf.pdf_response(data, pdf.day_filename(chosen))
 
 
 @bp.post("/keepalive")

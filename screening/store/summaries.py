@@ -100,6 +100,17 @@ def done(db: sqlite_utils.Database, submission_id: int, generation: int) -> None
         )
 
 
+def finish(
+    db: sqlite_utils.Database, submission_id: int, generation: int, prepared: dict | None
+) -> None:
+    """Keep a rendered summary (when there is one) and mark its job done: one write
+    transaction, not two (a batch of 50 stores 50 of them)."""
+    with transaction(db):
+        if prepared is not None:
+            save(db, submission_id, prepared)
+        done(db, submission_id, generation)
+
+
 def failed(db: sqlite_utils.Database, submission_id: int) -> None:
     """A render failed: try again after the lease, or give up after MAX_ATTEMPTS."""
     with transaction(db):
