@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from helpers import (
     TEST_SETTINGS,
+    TODAY,
     Wizard,
     log_in,
     make_user,
@@ -84,7 +87,9 @@ def cheap_argon2(monkeypatch):
 
 @pytest.fixture
 def submitted(app):
-    """Import a submission from valid answers (with overrides); return its id."""
+    """Import a submission from valid answers (with overrides); return its id. It is
+    stamped on the tests' clinic day (helpers.TODAY) at the clock's time, so a run that
+    crosses midnight lists it on the day the tests' dates were computed."""
     from screening.content import questionnaire as current_questionnaire
     from screening.content import rules as current_rules
     from screening.content import today
@@ -99,6 +104,10 @@ def submitted(app):
                 current_questionnaire(),
                 current_rules(),
                 today(),
+                submitted_at=dt.datetime.combine(TODAY, dt.datetime.now().time())
+                .astimezone(dt.UTC)
+                .replace(microsecond=0)
+                .isoformat(),
             )
 
     return make

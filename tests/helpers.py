@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import sqlite3
 from pathlib import Path
@@ -11,11 +12,16 @@ import yaml
 
 from screening.config import ROOT
 
-TODAY = dt.date.today()
+# SCREENING_TESTS_DAYS_AGO=1 runs the suite as if it had been collected the day before, as a
+# run that crosses midnight is after it: nothing may depend on the clock's date.
+TODAY = dt.date.today() - dt.timedelta(days=int(os.environ.get("SCREENING_TESTS_DAYS_AGO", "0")))
 # Test apps and servers: staff log in with a password alone (the two-factor tests turn it
 # on), and clients' per-address limits are off (every test client is 127.0.0.1). The
-# production defaults stay as they are: see screening/config.py.
+# clinic's day is the day the tests were collected, so a run that crosses midnight judges
+# and lists on the same day as the dates the tests computed. The production defaults stay
+# as they are: see screening/config.py.
 TEST_SETTINGS = {
+    "TODAY": TODAY.isoformat(),
     "REQUIRE_2FA": False,
     # Batches render in the test's own process; tests of the process pool ask for one.
     "PRINT_PROCESSES": 0,

@@ -12,12 +12,12 @@ import pytest
 import requests
 from axe_playwright_python.sync_playwright import Axe
 from browsing import DESKTOP, DOCS, Server, screenshot
-from helpers import PASSWORD, csrf_token, form_data, revision, valid_answers
+from helpers import PASSWORD, TODAY, csrf_token, form_data, revision, valid_answers
 from smtp_server import SmtpServer
 from walk import QN, fill_step, sign_and_send
 
 AXE = Axe()
-TOMORROW = dt.date.today() + dt.timedelta(days=1)
+TOMORROW = TODAY + dt.timedelta(days=1)
 DAY = TOMORROW.isoformat()
 PEOPLE = {  # name: (date of birth, email, phone, time)
     "Ana María Pérez": ("1983-11-05", "ana@example.com", "", "09:00"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 import sqlite3
@@ -12,10 +11,11 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from browsing import DOCS, screenshot
 from helpers import PASSWORD, valid_answers
+from helpers import TODAY as CLINIC_DAY
 from pypdf import PdfReader
 
 AXE = Axe()
-TODAY = dt.date.today().isoformat()
+TODAY = CLINIC_DAY.isoformat()
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,8 @@ import sqlite3
 
 import pytest
 from browsing import DESKTOP, DOCS, PHONE, Server, screenshot
-from helpers import PASSWORD, valid_answers
+from helpers import PASSWORD, TODAY, valid_answers
 from pypdf import PdfReader
-
-TODAY = dt.date.today()
 
 
 def add_client(server, folder, name: str, appointment: dt.date | None, **answers) -> None:
