@@ -415,15 +415,21 @@ def bench_submit(tmp: Path, qn) -> tuple[list[dict], dict]:
     ], figures
 
 
-def bench_rules() -> tuple[list[dict], dict]:
-    out = subprocess.run(
-        [PYTHON, str(BENCH / "bench_rules.py"), "--json"],
+def script_json(command: list[str], timeout: float) -> dict:
+    """Run a benchmark script of bench/ (its own process, so its imports and memory stay
+    out of this one) and read the JSON it prints."""
+    done = subprocess.run(
+        [PYTHON, str(BENCH / command[0]), *command[1:]],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=True,
-    ).stdout
-    f = json.loads(out)
+    )
+    return json.loads(done.stdout)
+
+
+def bench_rules() -> tuple[list[dict], dict]:
+    f = script_json(["bench_rules.py", "--json"], timeout=120)
     return [
         row(
             "Rules evaluation: median",
@@ -444,18 +450,13 @@ def bench_rules() -> tuple[list[dict], dict]:
 def bench_pdf(quick: bool, seconds_left: float) -> tuple[list[dict], dict]:
     """bench/bench_pdf.py in its own process (its memory figures are that process's)."""
     command = [
-        PYTHON,
-        str(BENCH / "bench_pdf.py"),
+        "bench_pdf.py",
         "--json",
         "--no-memory",  # the printing step measures a worker's memory over 500 renders
         "--deadline",
         str(max(60, int(seconds_left))),
     ] + (["--quick"] if quick else [])
-    f = json.loads(
-        subprocess.run(
-            command, capture_output=True, text=True, timeout=max(60, seconds_left) + 120, check=True
-        ).stdout
-    )
+    f = script_json(command, timeout=max(60, seconds_left) + 120)
     return [
         row(
             "PDF summary: median render",
@@ -543,15 +544,7 @@ def bench_printing(tmp: Path) -> tuple[list[dict], dict]:
     """Issue 22: a stored summary served, a day joined from stored summaries, an uncached
     batch over every core, and a worker's memory over 500 background renders."""
     rows, figures = bench_print_served(tmp)
-    f = json.loads(
-        subprocess.run(
-            [PYTHON, str(BENCH / "bench_pdf.py"), "--printing"],
-            capture_output=True,
-            text=True,
-            timeout=1200,
-            check=True,
-        ).stdout
-    )
+    f = script_json(["bench_pdf.py", "--printing"], timeout=1200)
     figures.update(f)
     rows += [
         row(
