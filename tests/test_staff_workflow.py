@@ -360,7 +360,9 @@ def test_phone_is_a_tel_link_and_a_contact_joins_the_history(app, staff, client_
 
 
 def pdf_text(data: bytes) -> str:
-    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    """The words of every page, whitespace collapsed: a heading wraps where the day's name is long."""
+    pages = PdfReader(io.BytesIO(data)).pages
+    return " ".join(" ".join(page.extract_text().split()) for page in pages)
 
 
 def print_button(html: str) -> tuple[str, str]:
