@@ -158,7 +158,8 @@ def prepare_client(base: str, qn: questionnaire.Questionnaire) -> dict:
     page = http.get(base + "/step/about", timeout=10)
     first = {**answers, "csrf_token": csrf_token(page.text), "rev": revision(page.text)}
     saved = http.post(base + "/step/about", data=first, allow_redirects=False, timeout=10)
-    assert saved.status_code == 302 and saved.location.endswith("/step/skin"), saved.location
+    location = saved.headers.get("Location", "")
+    assert saved.status_code == 302 and location.endswith("/step/skin"), location
     page = http.get(base + "/step/about", timeout=10)
     assert page.status_code == 200, page.status_code
     cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
