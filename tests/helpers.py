@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import re
 import sqlite3
 from pathlib import Path
 
 import yaml
+from pypdf import PdfReader
 
 from screening.config import ROOT
 
@@ -219,3 +221,14 @@ def spanish_rules_beside(rules_path, **client_texts: str) -> None:
         data["rules"][rule_id] = {"client": text}
     target = Path(rules_path).with_name("rules.es.yaml")
     target.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+
+def pdf_pages(data: bytes) -> list[str]:
+    """Each page's words, whitespace collapsed: a phrase the layout wraps still reads whole
+    (a batch's heading wraps on a day with a long name)."""
+    return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def pdf_text(data: bytes) -> str:
+    """Every page's words, as one text."""
+    return " ".join(pdf_pages(data))

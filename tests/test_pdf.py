@@ -10,16 +10,11 @@ import threading
 from typing import ClassVar
 
 import pytest
-from helpers import TODAY, valid_answers
+from helpers import TODAY, pdf_pages, valid_answers
 from pypdf import PdfReader
 
 from screening.content import questionnaire as current_questionnaire
 from screening.store import get_db
-
-
-def text_of(data: bytes) -> list[str]:
-    """Each page's text, whitespace collapsed."""
-    return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages]
 
 
 def render(app, submission_id):
@@ -41,7 +36,7 @@ def test_a_summary_has_the_name_outcome_every_flag_and_every_answer(app, submitt
     sid = submitted(**answers)
     data = render(app, sid)
     assert data.startswith(b"%PDF")
-    pages = text_of(data)
+    pages = pdf_pages(data)
     text = " ".join(pages)
     assert "Ana María Pérez" in pages[0] and "REFER" in pages[0]
     with app.app_context():
@@ -71,7 +66,7 @@ def test_a_summary_has_the_name_outcome_every_flag_and_every_answer(app, submitt
 def test_every_page_has_the_clinic_prepared_time_and_page_number(app, submitted):
     app.config["CLINIC_NAME"] = 'Dr "Lee" \\ Skin; } @page { size: A2 }'
     sid = submitted(active_acne=True, notes="A long note. " * 150)
-    pages = text_of(render(app, sid))
+    pages = pdf_pages(render(app, sid))
     assert len(pages) >= 2
     # Summaries are rendered ahead and printed later: the header says when it was prepared.
     printed = dt.datetime.now().astimezone().strftime("Prepared %Y-%m-%d")
@@ -99,7 +94,7 @@ INTERNATIONAL = [
 def test_names_and_notes_in_any_script_render_without_losing_text(app, submitted, kind, name):
     note = f"Note from {name}: " + "words that wrap " * 3
     sid = submitted(full_name=name, signature=name, notes=note)
-    text = " ".join(text_of(render(app, sid)))
+    text = " ".join(pdf_pages(render(app, sid)))
     assert name in text
     # Right-to-left runs come back in visual order beside left-to-right ones, so check
     # that every word of the note is there rather than the note as one string.
@@ -114,7 +109,7 @@ def test_a_2000_character_note_is_printed_whole(app, submitted):
     sid = submitted(notes=words)
     # The note runs over a page break (with the page's header and footer in between), so
     # check that every word of it is there, in order.
-    text = " ".join(text_of(render(app, sid)))
+    text = " ".join(pdf_pages(render(app, sid)))
     position = 0
     for word in words.split():
         position = text.index(word, position)
@@ -157,7 +152,7 @@ def test_hostile_text_is_printed_as_text_and_fetches_nothing(app, submitted):
         server.shutdown()
         server.server_close()
     assert Recorder.hits == []
-    text = " ".join(text_of(data))
+    text = " ".join(pdf_pages(data))
     # The payloads come back as text; a narrow answer column may wrap a long one, and
     # pypdf reads a line break as a space.
     assert '<imgsrc="file:///etc/passwd">' in text.replace(" ", "")
@@ -207,7 +202,7 @@ def test_a_day_batch_has_a_cover_and_each_summary_on_its_own_page(app, submitted
 
     with app.app_context():
         data = pdf.day_pdf(get_db(), TODAY)
-    pages = text_of(data)
+    pages = pdf_pages(data)
     assert "Clients for" in pages[0] and "30 clients" in pages[0]
     assert all(name in pages[0] for name in names) and "Other Day" not in " ".join(pages)
     # A summary's first page opens with its heading and the client's name.
@@ -251,7 +246,7 @@ def test_the_provider_decision_stands_beside_the_automatic_outcome(app, submitte
                 "user_id, at) VALUES (?, ?, ?, '', ?, ?)",
                 [sid, decision, until, user_id, dt.datetime.now(dt.UTC).isoformat()],
             )
-    pages = text_of(render(app, sid))
+    pages = pdf_pages(render(app, sid))
     assert "REFER" in pages[0]
     assert "Provider's decision: Defer until 2027-03-01 (Dr Dana Lee," in pages[0]
     text = " ".join(pages)
@@ -302,7 +297,7 @@ def test_pdf_routes_for_front_desk_with_safe_headers_and_audit(app, staff, submi
     disposition = response.headers["Content-Disposition"]
     assert disposition == f'inline; filename="summary-{TODAY.isoformat()}-{sid}.pdf"'
     assert "Printed" not in disposition and response.headers["Cache-Control"] == "no-store"
-    assert "Printed Person" in " ".join(text_of(response.data))
+    assert "Printed Person" in " ".join(pdf_pages(response.data))
     # The day page's batch (staff/printing.py).
     day = desk.get(f"/staff/day/{TODAY.isoformat()}.pdf", follow_redirects=True)
     assert day.status_code == 200
@@ -325,7 +320,7 @@ def test_pdf_cli(runner, submitted, tmp_path):
     out = tmp_path / "one.pdf"
     result = runner.invoke(args=["pdf", str(sid), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert "Ana María Pérez" in " ".join(text_of(out.read_bytes()))
+    assert "Ana María Pérez" in " ".join(pdf_pages(out.read_bytes()))
     result = runner.invoke(args=["pdf", "--day", TODAY.isoformat(), "-o", str(tmp_path / "d.pdf")])
     assert result.exit_code == 0 and (tmp_path / "d.pdf").read_bytes().startswith(b"%PDF")
     missing = runner.invoke(args=["pdf", "424242", "-o", str(tmp_path / "x.pdf")])

@@ -4,11 +4,8 @@ done page and the PDF summary say the same."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from helpers import Wizard, valid_answers
-from pypdf import PdfReader
+from helpers import Wizard, pdf_text, valid_answers
 
 from screening.client.routes import call_clinic
 from screening.output.display import dated_step, interval
@@ -151,15 +148,12 @@ def test_the_smoker_advice_replaces_the_standard_smoking_item(app, wizard, clien
     assert "Avoid smoking for 2 weeks before and after." not in done
 
 
-def pdf_text(app, submission_id) -> str:
+def summary_text(app, submission_id) -> str:
     from screening.output import pdf
     from screening.store import get_db
 
     with app.app_context():
-        data = pdf.summary_pdf(get_db(), submission_id)
-    return " ".join(
-        " ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages
-    )
+        return pdf_text(pdf.summary_pdf(get_db(), submission_id))
 
 
 def test_the_pdf_gives_the_same_dated_plan_and_the_sources_in_full(app, submitted):
@@ -170,7 +164,7 @@ def test_the_pdf_gives_the_same_dated_plan_and_the_sources_in_full(app, submitte
         appointment_date=APPOINTMENT,
         treatment_areas=["neck"],
     )
-    text = pdf_text(app, sid)
+    text = summary_text(app, sid)
     squeezed = "".join(text.split())
     assert "".join(PLAN.split()) in squeezed
     assert "Stopretinol,tretinoinandotherretinoids" not in squeezed  # not repeated
@@ -184,5 +178,5 @@ def test_the_pdf_gives_the_same_dated_plan_and_the_sources_in_full(app, submitte
 
 
 def test_no_sources_list_without_flags(app, submitted):
-    text = pdf_text(app, submitted())
+    text = summary_text(app, submitted())
     assert "Sources" not in text and "CLEAR" in text

@@ -9,7 +9,7 @@ import re
 import sqlite3
 import time
 
-from helpers import TODAY
+from helpers import TODAY, pdf_pages
 from pypdf import PdfReader
 
 from screening import printing
@@ -19,15 +19,11 @@ from screening.store import summaries as store
 HEAD = re.compile(r"PRE-TREATMENT SCREENING · FRACTIONAL CO2 RESURFACING (Client \w+)")
 
 
-def pages_of(data: bytes) -> list[str]:
-    return [" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(data)).pages]
-
-
 def whose(data: bytes) -> list[str | None]:
     """Each page's client, read from its running header ("<name> · born ...")."""
     return [
         m.group(1) if (m := re.search(r"(Client \w+) · born", page)) else None
-        for page in pages_of(data)
+        for page in pdf_pages(data)
     ]
 
 
@@ -58,14 +54,14 @@ def test_a_stored_summary_is_served_only_while_current(app, submitted):
         assert printing.work_once(app) == 1 and store.waiting(db) == 0
         kept = db.execute("SELECT pdf FROM summaries WHERE submission_id = ?", [sid]).fetchone()[0]
         assert printing.summary(db, sid) == kept  # served as stored, not rendered again
-        assert "Provider's decision: not yet made" in pages_of(kept)[0]
+        assert "Provider's decision: not yet made" in pdf_pages(kept)[0]
 
         decisions.record(db, sid, "consult", user=provider(app))
         assert store.waiting(db) == 1  # queued again after the decision
         assert printing.stored(db, [sid]) == {}  # the stored copy is stale now
         fresh = printing.summary(db, sid)
         assert fresh != kept
-        assert "Provider's decision: Needs a consultation" in pages_of(fresh)[0]
+        assert "Provider's decision: Needs a consultation" in pdf_pages(fresh)[0]
         assert printing.summary(db, sid) == fresh  # and that one is stored and current
 
 
@@ -104,9 +100,9 @@ def test_a_batch_is_the_same_from_stored_or_fresh_summaries(app, submitted):
             one_document = pdf.day_pdf(db, TODAY)
     finally:
         printing.shutdown_pool()
-    assert len(pages_of(fresh)) == len(pages_of(from_store)) == len(pages_of(one_document))
+    assert len(pdf_pages(fresh)) == len(pdf_pages(from_store)) == len(pdf_pages(one_document))
     assert whose(fresh) == whose(from_store) == whose(one_document)
-    heads = [m.group(1) for page in pages_of(from_store) if (m := HEAD.match(page))]
+    heads = [m.group(1) for page in pdf_pages(from_store) if (m := HEAD.match(page))]
     assert heads == names
     assert outline_titles(fresh) == outline_titles(from_store)
     titles = outline_titles(from_store)  # the cover, then one entry per client
@@ -136,7 +132,7 @@ def test_the_progress_page_works_without_javascript(app, staff, submitted):
         assert "ready" in response.get_data(as_text=True)
         time.sleep(0.25)
     assert response.mimetype == "application/pdf"
-    heads = [m.group(1) for page in pages_of(response.data) if (m := HEAD.match(page))]
+    heads = [m.group(1) for page in pdf_pages(response.data) if (m := HEAD.match(page))]
     assert heads == ["Client P", "Client Q", "Client R"]
     conn = sqlite3.connect(app.config["DATABASE"])
     actions = conn.execute("SELECT action, detail FROM audit WHERE action LIKE 'print%'").fetchall()
@@ -153,9 +149,9 @@ def test_a_chosen_batch_in_the_order_given_and_bad_ids_named(app, staff, submitt
         printing.work_once(app)
     response = desk.get(f"/staff/print?ids={b},{a}")
     assert response.mimetype == "application/pdf"
-    heads = [m.group(1) for page in pages_of(response.data) if (m := HEAD.match(page))]
+    heads = [m.group(1) for page in pdf_pages(response.data) if (m := HEAD.match(page))]
     assert heads == ["Client B", "Client A"]
-    assert "Chosen clients" in pages_of(response.data)[0]
+    assert "Chosen clients" in pdf_pages(response.data)[0]
     bad = desk.get("/staff/print?ids=1,x")
     assert bad.status_code == 400 and "ids" in bad.get_data(as_text=True)
 

@@ -3,15 +3,13 @@ the client's choice, the submission says `es`, staff read it in the clinic's lan
 
 from __future__ import annotations
 
-import io
 import json
 
 import pytest
 import yaml
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
-from helpers import TODAY, rows, spanish_rules_beside, valid_answers
-from pypdf import PdfReader
+from helpers import TODAY, pdf_text, rows, spanish_rules_beside, valid_answers
 
 from screening import content, localized
 from screening.client import advice
@@ -164,9 +162,7 @@ def test_the_pdf_of_a_spanish_submission_has_english_labels_and_the_text_as_type
 
     with app.app_context():
         data = pdf.summary_pdf(get_db(), row["id"])
-    text = " ".join(
-        " ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages
-    )
+    text = pdf_text(data)
     assert "Answered in Spanish" in text
     assert "Do you have eczema" in text or "Eczema" in text
     assert "I had it before, but not now" in text

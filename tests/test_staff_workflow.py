@@ -5,14 +5,22 @@ account changes with confirmation, audited views, name search and date ranges.""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import re
 import sqlite3
 
 import pytest
-from helpers import PASSWORD, TODAY, csrf_token, log_in, make_user, rows, search, valid_answers
-from pypdf import PdfReader
+from helpers import (
+    PASSWORD,
+    TODAY,
+    csrf_token,
+    log_in,
+    make_user,
+    pdf_text,
+    rows,
+    search,
+    valid_answers,
+)
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
@@ -357,12 +365,6 @@ def test_phone_is_a_tel_link_and_a_contact_joins_the_history(app, staff, client_
 
 
 # -- printing what is listed ----------------------------------------------------------------
-
-
-def pdf_text(data: bytes) -> str:
-    """The words of every page, whitespace collapsed: a heading wraps where the day's name is long."""
-    pages = PdfReader(io.BytesIO(data)).pages
-    return " ".join(" ".join(page.extract_text().split()) for page in pages)
 
 
 def print_button(html: str) -> tuple[str, str]:
